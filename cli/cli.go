@@ -1,0 +1,109 @@
+// Package cli is the circl-pdns command: its grammar (kong), its config file
+// and environment, the wiring of the query and output packages, and its exit
+// codes. Streams are injected, so the whole command runs in-process in tests.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"golang.org/x/term"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// Exit statuses; see the README.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitAuth        = 3
+	exitInterrupted = 130
+)
+
+// exitCoder is an error that knows the exit status it leads to.
+type exitCoder interface{ ExitCode() int }
+
+// usageError is a bad flag, value or config: nothing was queried.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+func (usageError) ExitCode() int   { return exitUsage }
+
+// exitRequest carries kong's request to exit (after --help or --version)
+// out of the parser without leaving the process.
+type exitRequest int
+
+// Run runs the command with args (without the program name) and returns its
+// exit status. SIGINT and SIGTERM cancel the run.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A closed stdout must give EPIPE, not kill the process with SIGPIPE.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+	return RunContext(ctx, args, stdin, stdout, stderr)
+}
+
+// RunContext is Run with a context of the caller's: cancelling it ends the
+// run as an interrupt does.
+func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	var g grammar
+	cfg := &configFile{path: defaultConfigPath()}
+	parser, err := kong.New(&g,
+		kong.Name("circl-pdns"),
+		kong.Description("Look up domain names and IP addresses in CIRCL Passive DNS."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.ExplicitGroups(groups),
+		kong.Resolvers(cfg),
+		kong.Bind(cfg),
+	)
+	if err != nil {
+		panic(err) // the grammar itself is wrong: a bug, caught by any test
+	}
+	defer func() {
+		r := recover()
+		if code, ok := r.(exitRequest); ok {
+			status = int(code)
+		} else if r != nil {
+			panic(r)
+		}
+	}()
+	if _, err := parser.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
+		return exitUsage
+	}
+	cmd, err := newCommand(&g, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+		return exitUsage
+	}
+	if len(g.Indicators) == 0 && isTerminal(stdin) {
+		fmt.Fprintln(stderr, "circl-pdns: reading indicators from standard input, one per line (Ctrl-D to end)")
+	}
+	return cmd.run(ctx, query.NewReader(g.Indicators, stdin))
+}
+
+func isTerminal(r any) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exitCode is the status an error leads to; one without its own is a failure.
+func exitCode(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return exitFailed
+}

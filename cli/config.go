@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// configFile is a kong.Resolver over the JSON config file, whose keys are the
+// long flag names ("verify-ssl", or "verify_ssl"). Flags and environment
+// variables beat it. An unknown key is an error, so that a typo does not
+// silently fall back to a default.
+type configFile struct {
+	path     string // the file to read
+	explicit bool   // given with --config: it must exist
+	loaded   bool
+	values   map[string]any
+}
+
+// defaultConfigPath is $XDG_CONFIG_HOME/circl-pdns/config.json (or its
+// fallback, ~/.config/...); empty when neither can be found.
+func defaultConfigPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "circl-pdns", "config.json")
+}
+
+// configFlag is --config: it points the resolver at another file.
+type configFlag string
+
+func (c configFlag) BeforeResolve(ctx *kong.Context, trace *kong.Path, cfg *configFile) error {
+	if p, ok := ctx.FlagValue(trace.Flag).(configFlag); ok && p != "" {
+		cfg.path, cfg.explicit = string(p), true
+	}
+	return nil
+}
+
+func (c *configFile) Validate(*kong.Application) error { return nil }
+
+func (c *configFile) Resolve(ctx *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
+	if err := c.load(ctx.Model); err != nil {
+		return nil, err
+	}
+	for _, env := range flag.Envs {
+		if _, ok := os.LookupEnv(env); ok {
+			return nil, nil // the environment beats the file
+		}
+	}
+	if v, ok := c.values[flag.Name]; ok {
+		return v, nil
+	}
+	v := c.values[strings.ReplaceAll(flag.Name, "-", "_")]
+	if v == nil {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func (c *configFile) load(app *kong.Application) error {
+	if c.loaded {
+		return nil
+	}
+	c.loaded = true
+	if c.path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) && !c.explicit {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&c.values); err != nil {
+		return fmt.Errorf("config file %s: %w", c.path, err)
+	}
+	known := map[string]bool{}
+	for _, f := range app.Flags {
+		switch f.Name {
+		case "help", "version", "config":
+			continue
+		}
+		known[f.Name] = true
+		known[strings.ReplaceAll(f.Name, "-", "_")] = true
+	}
+	for k := range c.values {
+		if !known[k] {
+			return fmt.Errorf("config file %s: unknown key %q", c.path, k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+)
+
+// File answers queries from a local COF NDJSON dump, for air-gapped work and
+// demonstrations. A record answers an FQDN when its rrname or one of its
+// rdata values is that name, and an IP address when one of its rdata values
+// (or its rrname) is that address. The dump is read anew for each query, so
+// memory does not grow with its size.
+type File struct {
+	Path           string
+	MaxRecordBytes int // 0 means DefaultMaxRecordBytes
+
+	once sync.Once // bad lines of the dump are reported by the first query only
+}
+
+// Query streams the records of the dump that answer ind.
+func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return &QueryError{Indicator: ind.Value, Err: err}
+	}
+	defer fh.Close()
+	report := false
+	f.once.Do(func() { report = true })
+	max := f.MaxRecordBytes
+	if max <= 0 {
+		max = DefaultMaxRecordBytes
+	}
+	lines := newLineReader(fh, max)
+	for {
+		b, err := lines.next()
+		switch {
+		case err == io.EOF:
+			return nil
+		case isLineTooLong(err):
+			if report {
+				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, lines.line), Err: err})
+			}
+			continue
+		case err != nil:
+			return &QueryError{Indicator: ind.Value, Err: err}
+		}
+		if lines.line%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		rec, err := DecodeRecord(b)
+		if err != nil {
+			if report {
+				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, lines.line), Err: err})
+			}
+			continue
+		}
+		if Matches(rec, ind) {
+			if err := sink.Record(rec); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Matches says whether rec answers a query for ind: its rrname or one of
+// its rdata values is the indicator (names compared without case or the
+// trailing dot, addresses in canonical form).
+func Matches(rec Record, ind Indicator) bool {
+	same := func(s string) bool {
+		if ind.Kind == FQDN {
+			return strings.EqualFold(strings.TrimSuffix(s, "."), ind.Value)
+		}
+		a, err := netip.ParseAddr(s)
+		return err == nil && a.Unmap().String() == ind.Value
+	}
+	if same(rec.RRName) {
+		return true
+	}
+	for _, v := range rec.RData {
+		if same(v) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+package query
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// InputError is a line or argument that is not an indicator. The run goes on
+// without it.
+type InputError struct {
+	Where string // "line 12", "argument 2"
+	Text  string // what was read, possibly cut short
+	Err   error
+}
+
+func (e *InputError) Error() string {
+	if e.Text == "" {
+		return fmt.Sprintf("%s: %v", e.Where, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.Where, Quote(e.Text, 80), e.Err)
+}
+func (e *InputError) Unwrap() error { return e.Err }
+func (e *InputError) ExitCode() int { return 1 }
+
+// Quote renders untrusted text for a message on one line: quoted, with
+// control, invisible and bidi characters escaped, cut after max bytes.
+func Quote(s string, max int) string {
+	cut := ""
+	if len(s) > max {
+		s, cut = s[:max], "…"
+	}
+	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD")) + cut
+}
+
+// Reader yields the indicators of a run in order: those given as arguments,
+// with "-" (or no argument at all) standing for the lines of standard input.
+// Blank lines and lines starting with '#' are skipped, and an indicator is
+// yielded only the first time it appears.
+type Reader struct {
+	args  []string
+	arg   int
+	stdin io.Reader
+	lines *lineReader
+	seen  map[string]struct{}
+}
+
+// NewReader reads args, and stdin where args is empty or holds "-".
+func NewReader(args []string, stdin io.Reader) *Reader {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	return &Reader{args: args, stdin: stdin, seen: map[string]struct{}{}}
+}
+
+// Next returns the next new indicator; an *InputError for input that is not
+// one (call Next again to go on); io.EOF when the input is exhausted; or the
+// error that reading standard input failed with.
+func (r *Reader) Next() (Indicator, error) {
+	for {
+		if r.lines != nil {
+			line, err := r.lines.next()
+			switch {
+			case err == io.EOF:
+				r.lines = nil
+				continue
+			case isLineTooLong(err):
+				return Indicator{}, &InputError{Where: fmt.Sprintf("line %d", r.lines.line), Err: err}
+			case err != nil:
+				return Indicator{}, fmt.Errorf("reading standard input: %w", err)
+			}
+			text := strings.TrimSpace(string(line))
+			if text == "" || text[0] == '#' {
+				continue
+			}
+			if ind, err := r.parse(fmt.Sprintf("line %d", r.lines.line), text); ind.Value != "" || err != nil {
+				return ind, err
+			}
+			continue
+		}
+		if r.arg >= len(r.args) {
+			return Indicator{}, io.EOF
+		}
+		r.arg++
+		if a := r.args[r.arg-1]; a == "-" {
+			if r.stdin != nil {
+				r.lines = newLineReader(r.stdin, MaxIndicatorLen)
+				r.stdin = nil // read once, even if "-" is given twice
+			}
+		} else if ind, err := r.parse(fmt.Sprintf("argument %d", r.arg), a); ind.Value != "" || err != nil {
+			return ind, err
+		}
+	}
+}
+
+// parse returns the indicator in text, an error, or neither for a repeat.
+func (r *Reader) parse(where, text string) (Indicator, error) {
+	ind, err := ParseIndicator(text)
+	if err != nil {
+		return Indicator{}, &InputError{Where: where, Text: text, Err: err}
+	}
+	if _, ok := r.seen[ind.Value]; ok {
+		return Indicator{}, nil
+	}
+	r.seen[ind.Value] = struct{}{}
+	return ind, nil
+}
+

@@ -1,0 +1,80 @@
+package query
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// LineTooLongError reports a line over the reader's limit; the line was
+// skipped without being held in memory.
+type LineTooLongError struct{ Max int }
+
+func (e *LineTooLongError) Error() string {
+	return fmt.Sprintf("line longer than %d bytes, skipped", e.Max)
+}
+
+// lineReader yields the lines of a stream one at a time, without their
+// line ending (LF or CRLF), in bounded memory: a line longer than max is
+// discarded as it is read and reported as a *LineTooLongError.
+type lineReader struct {
+	br   *bufio.Reader
+	max  int
+	long []byte // holds a line that spans more than one buffer
+	line int    // number of the line last returned, from 1
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	size := 64 << 10
+	if max < size {
+		size = max + 2
+	}
+	return &lineReader{br: bufio.NewReaderSize(r, size), max: max}
+}
+
+// next returns the next line; the slice is valid until the next call. At the
+// end of the stream it returns io.EOF; a read error is returned as it is.
+func (l *lineReader) next() ([]byte, error) {
+	l.long = l.long[:0]
+	tooLong := false
+	for {
+		chunk, err := l.br.ReadSlice('\n')
+		if !tooLong {
+			if len(l.long)+len(chunk) > l.max+2 { // +2: the line ending
+				tooLong, l.long = true, l.long[:0]
+			} else if err == bufio.ErrBufferFull || len(l.long) > 0 {
+				l.long = append(l.long, chunk...)
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(chunk) == 0 && len(l.long) == 0 && !tooLong:
+			return nil, io.EOF
+		case err != nil && err != io.EOF:
+			return nil, err
+		}
+		l.line++
+		if tooLong {
+			return nil, &LineTooLongError{Max: l.max}
+		}
+		line := chunk
+		if len(l.long) > 0 {
+			line = l.long
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) > l.max {
+			return nil, &LineTooLongError{Max: l.max}
+		}
+		return line, nil
+	}
+}
+
+// isLineTooLong reports whether err is a *LineTooLongError.
+func isLineTooLong(err error) bool {
+	var e *LineTooLongError
+	return errors.As(err, &e)
+}
