@@ -231,7 +231,7 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int) 
 			return nil
 		}
 		*line++
-		where := "line " + strconv.Itoa(*line)
+		where := "answer line " + strconv.Itoa(*line)
 		if isLineTooLong(err) {
 			sink.Problem(&RecordError{Indicator: ind.Value, Where: where, Err: err})
 			continue

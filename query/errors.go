@@ -65,12 +65,12 @@ func (e *ProtocolError) ExitCode() int { return 1 }
 // The rest of the answer is still read.
 type RecordError struct {
 	Indicator string
-	Where     string // "line 3", or "demo.ndjson line 3"
+	Where     string // "answer line 3", or "demo.ndjson line 3"
 	Err       error
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s: answer %s: %v", e.Indicator, e.Where, e.Err)
+	return fmt.Sprintf("%s: %s: %v", e.Indicator, e.Where, e.Err)
 }
 func (e *RecordError) Unwrap() error { return e.Err }
 func (e *RecordError) ExitCode() int { return 1 }

@@ -48,7 +48,7 @@ var ErrNotIndicator = errors.New("not an FQDN or IP address")
 // notIndicator explains why a text was refused, in words a user recognises.
 type notIndicator string
 
-func (n notIndicator) Error() string { return string(n) + ", " + ErrNotIndicator.Error() }
+func (n notIndicator) Error() string        { return string(n) + ", " + ErrNotIndicator.Error() }
 func (n notIndicator) Is(target error) bool { return target == ErrNotIndicator }
 
 var refangs = strings.NewReplacer(
@@ -74,7 +74,7 @@ var lookup = idna.New(
 	idna.BidiRule(),
 	idna.StrictDomainName(false), // '_' is common in DNS (_dmarc, SRV); characters are checked below
 	idna.CheckHyphens(false),     // "r3---sn-x.googlevideo.com" is a real name
-	idna.VerifyDNSLength(true),
+	idna.VerifyDNSLength(false),  // lengths are checked below, with a clearer message
 )
 
 // ParseIndicator turns one line of user input into an Indicator. It refangs,

@@ -106,4 +106,3 @@ func (r *Reader) parse(where, text string) (Indicator, error) {
 	r.seen[ind.Value] = struct{}{}
 	return ind, nil
 }
-

@@ -22,7 +22,7 @@ type Field struct {
 // and unknown ones, in order) so that output can pass it through.
 type Record struct {
 	RRName    string
-	RRType    string   // the type's mnemonic, even when it arrived as a number
+	RRType    string   // the type's mnemonic in upper case, even when it arrived as a number
 	RData     []string // one value, or several when rdata arrived as an array
 	TimeFirst int64    // epoch seconds; 0 when absent
 	TimeLast  int64
@@ -122,8 +122,11 @@ func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
 		r.RRName = s
 	case "rrtype":
 		var s string
-		if json.Unmarshal(v, &s) == nil {
+		if json.Unmarshal(v, &s) == nil && strings.Trim(s, "0123456789") != "" {
 			r.RRType = strings.ToUpper(s)
+			if r.RRType != s {
+				v = appendJSONString(nil, r.RRType)
+			}
 			return v, nil
 		}
 		n, err := parseInt(v)
@@ -131,7 +134,7 @@ func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
 			return nil, errors.New("not a type name or number")
 		}
 		r.RRType = TypeName(uint16(n))
-		return strconv.AppendQuote(nil, r.RRType), nil
+		return appendJSONString(nil, r.RRType), nil
 	case "rdata":
 		rdata, err := parseRData(v)
 		if err != nil {

@@ -1,0 +1,264 @@
+package query_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+func rec(name, rdata string) string {
+	return fmt.Sprintf(`{"rrname":%q,"rrtype":"A","rdata":%q,"time_first":1,"time_last":2,"count":1}`, name, rdata)
+}
+
+func newClient(t *testing.T, srv *circltest.Server) *query.Client {
+	t.Helper()
+	u, err := url.Parse(srv.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &query.Client{Endpoint: u, HTTP: srv.Client(), UserAgent: "circl-pdns/test", PageSize: 2}
+}
+
+type result struct {
+	records  []query.Record
+	problems []error
+	err      error
+}
+
+func run(c query.Source, value string) result {
+	var r result
+	ind, err := query.ParseIndicator(value)
+	if err != nil {
+		panic(err)
+	}
+	r.err = c.Query(context.Background(), ind, query.Sink{
+		Record:  func(rec query.Record) error { r.records = append(r.records, rec); return nil },
+		Problem: func(err error) { r.problems = append(r.problems, err) },
+	})
+	return r
+}
+
+func (r result) rdata() string {
+	var s []string
+	for _, rec := range r.records {
+		s = append(s, strings.Join(rec.RData, "+"))
+	}
+	return strings.Join(s, ",")
+}
+
+func TestClientPaginates(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", rec("example.com", "192.0.2.1"), rec("example.com", "192.0.2.2"), rec("example.com", "192.0.2.3"), rec("example.com", "192.0.2.4"), rec("example.com", "192.0.2.5"))
+
+	r := run(newClient(t, srv), "example.com")
+	if r.err != nil || len(r.problems) > 0 {
+		t.Fatal(r.err, r.problems)
+	}
+	if got := r.rdata(); got != "192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4,192.0.2.5" {
+		t.Errorf("records %s", got)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3 pages of 2", len(reqs))
+	}
+	for i, req := range reqs {
+		if req.Header.Get("dribble-paginate-count") != "2" {
+			t.Errorf("request %d: dribble-paginate-count %q", i, req.Header.Get("dribble-paginate-count"))
+		}
+		if (i == 0) != (req.Header.Get("dribble-paginate-cursor") == "") {
+			t.Errorf("request %d: cursor %q", i, req.Header.Get("dribble-paginate-cursor"))
+		}
+		if ua := req.Header.Get("User-Agent"); ua != "circl-pdns/test" {
+			t.Errorf("User-Agent %q", ua)
+		}
+	}
+}
+
+func TestClientServerIgnoringPagination(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.IgnorePagination()
+	srv.Add("example.com", rec("example.com", "192.0.2.1"), rec("example.com", "192.0.2.2"), rec("example.com", "192.0.2.3"))
+	r := run(newClient(t, srv), "example.com")
+	if r.err != nil || r.rdata() != "192.0.2.1,192.0.2.2,192.0.2.3" || len(srv.Requests()) != 1 {
+		t.Errorf("err %v, records %s, %d requests", r.err, r.rdata(), len(srv.Requests()))
+	}
+}
+
+func TestClientHeaders(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	c.PageSize, c.DisableActiveQuery, c.RRType = 0, true, "AAAA"
+	run(c, "2001:db8::1")
+	req := srv.Requests()[0]
+	if req.Indicator != "2001:db8::1" {
+		t.Errorf("indicator in path %q", req.Indicator)
+	}
+	for k, want := range map[string]string{"dribble-disable-active-query": "1", "dribble-filter-rrtype": "AAAA", "dribble-paginate-count": "", "Authorization": ""} {
+		if got := req.Header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestClientAuth(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", rec("example.com", "192.0.2.1"))
+
+	srv.RequireBasicAuth("analyst", "s3cret")
+	c := newClient(t, srv)
+	r := run(c, "example.com")
+	var auth *query.AuthError
+	if !errors.As(r.err, &auth) || auth.Status != http.StatusUnauthorized || auth.ExitCode() != 3 {
+		t.Fatalf("no credentials: %v, want an AuthError", r.err)
+	}
+	c.User, c.Password = "analyst", "wrong"
+	if r := run(c, "example.com"); !errors.As(r.err, &auth) || strings.Contains(r.err.Error(), "wrong") {
+		t.Fatalf("wrong password: %v", r.err)
+	}
+	c.Password = "s3cret"
+	if r := run(c, "example.com"); r.err != nil || len(r.records) != 1 {
+		t.Fatalf("right password: %v, %d records", r.err, len(r.records))
+	}
+
+	srv.RequireToken("tok-123")
+	c.User, c.Password, c.Token = "", "", "tok-123"
+	if r := run(c, "example.com"); r.err != nil || len(r.records) != 1 {
+		t.Fatalf("token: %v, %d records", r.err, len(r.records))
+	}
+	if got := srv.Requests()[len(srv.Requests())-1].Header.Get("Authorization"); got != "tok-123" {
+		t.Errorf("Authorization %q, want the token as it is", got)
+	}
+}
+
+func TestClientStatuses(t *testing.T) {
+	tests := []struct {
+		fault circltest.Fault
+		check func(error) bool
+		msg   string
+	}{
+		{circltest.Fault{Status: 403}, func(err error) bool { var e *query.AuthError; return errors.As(err, &e) }, "authentication refused (403 Forbidden)"},
+		{circltest.Fault{Status: 429, Header: map[string]string{"Retry-After": "7"}}, func(err error) bool {
+			var e *query.RateLimitError
+			return errors.As(err, &e) && e.RetryAfter == 7*time.Second
+		}, "rate-limited"},
+		{circltest.Fault{Status: 503, Body: "upstream down\nmore"}, func(err error) bool { var e *query.ServerError; return errors.As(err, &e) }, `server error: 503 Service Unavailable: "upstream down"`},
+		{circltest.Fault{Status: 500, Body: "<html>oops</html>", ContentType: "text/html"}, func(err error) bool { var e *query.ServerError; return errors.As(err, &e) }, "500 Internal Server Error"},
+		{circltest.Fault{Body: "<html><body>Login</body></html>", ContentType: "text/html"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `text/html, not NDJSON: "<html><body>Login`},
+		{circltest.Fault{Body: "Service temporarily \x1b[31mdown\n"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `not NDJSON: it starts with "Service temporarily \x1b[31mdown"`},
+	}
+	for _, tt := range tests {
+		srv := circltest.NewServer()
+		srv.Fail("example.com", tt.fault)
+		r := run(newClient(t, srv), "example.com")
+		srv.Close()
+		if !tt.check(r.err) || !strings.Contains(r.err.Error(), tt.msg) || !strings.HasPrefix(r.err.Error(), "example.com: ") {
+			t.Errorf("%+v: got %v (%T), want one with %q", tt.fault, r.err, r.err, tt.msg)
+		}
+	}
+}
+
+func TestClientTolerantAnswer(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Fail("example.com", circltest.Fault{Body: "\r\n" + rec("example.com", "192.0.2.1") + "\r\n" +
+		"not json\r\n" +
+		`{"rrname":"example.com","rrtype":1,"rdata":["192.0.2.2"],"time_first":"5","time_last":"6"}` + "\r\n\r\n" +
+		`{"rrname":"example.com"}` + "\n" +
+		rec("example.com", "192.0.2.3")}) // no final newline
+	r := run(newClient(t, srv), "example.com")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := r.rdata(); got != "192.0.2.1,192.0.2.2,192.0.2.3" {
+		t.Errorf("records %s", got)
+	}
+	want := []string{`example.com: answer line 3: not a JSON object`, `example.com: answer line 6: no rrtype`}
+	if len(r.problems) != len(want) {
+		t.Fatalf("problems %v, want %v", r.problems, want)
+	}
+	for i, p := range r.problems {
+		var re *query.RecordError
+		if !errors.As(p, &re) || p.Error() != want[i] {
+			t.Errorf("problem %d: %v, want %s", i, p, want[i])
+		}
+	}
+}
+
+func TestClientDribbleErrors(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", rec("example.com", "192.0.2.1"))
+	srv.Fail("example.com", circltest.Fault{Header: map[string]string{"x-dribble-errors": `{"limit": "result set capped at 1 records"}`}})
+	r := run(newClient(t, srv), "example.com")
+	if r.err != nil || len(r.records) != 1 || len(r.problems) != 1 {
+		t.Fatalf("err %v, %d records, problems %v", r.err, len(r.records), r.problems)
+	}
+	var w *query.Warning
+	if !errors.As(r.problems[0], &w) || w.ExitCode() != 0 || !strings.Contains(w.Error(), "capped at 1 records") {
+		t.Errorf("problem %v, want a warning quoting the header", r.problems[0])
+	}
+}
+
+func TestClientStall(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.SetLatency(2 * time.Second)
+	c := newClient(t, srv)
+	c.IdleTimeout = 100 * time.Millisecond
+	r := run(c, "example.com")
+	var stalled *query.StalledError
+	if !errors.As(r.err, &stalled) || !strings.Contains(r.err.Error(), "example.com: the server sent nothing for 100ms") {
+		t.Errorf("got %v, want a stall", r.err)
+	}
+}
+
+func TestClientCancel(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.SetLatency(5 * time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	err := newClient(t, srv).Query(ctx, query.Indicator{Value: "example.com", Kind: query.FQDN}, query.Sink{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestClientConnectionRefused(t *testing.T) {
+	srv := circltest.NewServer()
+	c := newClient(t, srv)
+	srv.Close()
+	r := run(c, "example.com")
+	var qe *query.QueryError
+	if !errors.As(r.err, &qe) || !strings.HasPrefix(r.err.Error(), "example.com: ") {
+		t.Errorf("got %v (%T), want a QueryError", r.err, r.err)
+	}
+}
+
+func TestClientRepeatedCursor(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-dribble-cursor", "same")
+		fmt.Fprintln(w, rec("example.com", "192.0.2.1"))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := &query.Client{Endpoint: u, HTTP: srv.Client(), PageSize: 1}
+	r := run(c, "example.com")
+	var pe *query.ProtocolError
+	if !errors.As(r.err, &pe) || len(r.records) != 2 {
+		t.Errorf("got %v and %d records, want a ProtocolError after 2 pages", r.err, len(r.records))
+	}
+}

@@ -1,0 +1,105 @@
+package query
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDecodeRecord(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Record // Fields are checked through the JSON below
+		json     string // AppendJSON with a "query" member
+	}{
+		{
+			name: "COF as CIRCL sends it",
+			in:   `{"count": 6, "origin": "https://www.circl.lu/pdns/", "time_first": 1496995637, "rrtype": "A", "rrname": "www.threatq.com", "rdata": "104.196.175.197", "time_last": 1499951111}`,
+			want: Record{RRName: "www.threatq.com", RRType: "A", RData: []string{"104.196.175.197"}, TimeFirst: 1496995637, TimeLast: 1499951111, Count: 6},
+			json: `{"query":"q","count":6,"origin":"https://www.circl.lu/pdns/","time_first":1496995637,"rrtype":"A","rrname":"www.threatq.com","rdata":"104.196.175.197","time_last":1499951111}`,
+		},
+		{
+			name: "numbers as strings, rrtype as a number",
+			in:   `{"rrname":"x.example","rrtype":28,"rdata":"2001:db8::1","time_first":"100","time_last":" 200 ","count":"3","zone_time_first":"50"}`,
+			want: Record{RRName: "x.example", RRType: "AAAA", RData: []string{"2001:db8::1"}, TimeFirst: 100, TimeLast: 200, Count: 3},
+			json: `{"query":"q","rrname":"x.example","rrtype":"AAAA","rdata":"2001:db8::1","time_first":100,"time_last":200,"count":3,"zone_time_first":50}`,
+		},
+		{
+			name: "rdata array, unknown type number, unknown fields kept",
+			in:   `{"rrname":"x.example","rrtype":"65280","rdata":[ "a", "b" ],"sensor_id":"s1","extra":{"k": [1, 2]}}`,
+			want: Record{RRName: "x.example", RRType: "TYPE65280", RData: []string{"a", "b"}},
+			json: `{"query":"q","rrname":"x.example","rrtype":"TYPE65280","rdata":["a","b"],"sensor_id":"s1","extra":{"k":[1,2]}}`,
+		},
+		{
+			name: "lower-case type, float time, null count, a query member replaced",
+			in:   `{"rrname":"x.example","rrtype":"cname","rdata":"y.example.","time_first":1.5e3,"count":null,"query":"spoofed"}`,
+			want: Record{RRName: "x.example", RRType: "CNAME", RData: []string{"y.example."}, TimeFirst: 1500},
+			json: `{"query":"q","rrname":"x.example","rrtype":"CNAME","rdata":"y.example.","time_first":1500,"count":null}`,
+		},
+		{
+			name: "control characters in keys stay valid JSON",
+			in:   `{"rrname":"x","rrtype":"A","rdata":"1.2.3.4","k\u001b[31m":"v"}`,
+			want: Record{RRName: "x", RRType: "A", RData: []string{"1.2.3.4"}},
+			json: `{"query":"q","rrname":"x","rrtype":"A","rdata":"1.2.3.4","k\u001b[31m":"v"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeRecord([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields := got.Fields
+			got.Fields = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+			got.Fields = fields
+			if j := string(got.AppendJSON(nil, Field{Key: "query", Value: []byte(`"q"`)})); j != tt.json {
+				t.Errorf("JSON\n got %s\nwant %s", j, tt.json)
+			}
+		})
+	}
+}
+
+func TestDecodeRecordRefuses(t *testing.T) {
+	tests := []struct{ in, why string }{
+		{`<html>`, "not a JSON object"},
+		{`["rrname"]`, "not a JSON object"},
+		{`{"rrname":"x","rrtype":"A"`, "malformed"},
+		{`{"rrname":"x","rrtype":"A","rdata":"y"} {}`, "data after"},
+		{`{"rrtype":"A","rdata":"y"}`, "no rrname"},
+		{`{"rrname":"x","rdata":"y"}`, "no rrtype"},
+		{`{"rrname":"x","rrtype":"A"}`, "no rdata"},
+		{`{"rrname":1,"rrtype":"A","rdata":"y"}`, "rrname: not a string"},
+		{`{"rrname":"x","rrtype":"A","rdata":"y","time_first":"yesterday"}`, "time_first: not a number"},
+		{`{"rrname":"x","rrtype":70000,"rdata":"y"}`, "rrtype: not a type"},
+		{`{"rrname":"x","rrtype":"","rdata":"y"}`, "rrtype: not a type"},
+		{`{"rrname":"x","rrtype":"A","rdata":{"a":1}}`, "rdata: neither"},
+	}
+	for _, tt := range tests {
+		_, err := DecodeRecord([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.why) {
+			t.Errorf("DecodeRecord(%s) = %v, want an error about %q", tt.in, err, tt.why)
+		}
+	}
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(`{"count": 6, "time_first": 1496995637, "rrtype": "A", "rrname": "www.threatq.com", "rdata": "104.196.175.197", "time_last": 1499951111}`)
+	f.Add(`{"rrname":"x","rrtype":28,"rdata":["a",1],"time_first":"12"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := DecodeRecord([]byte(s))
+		if err != nil {
+			return
+		}
+		// What is accepted re-encodes to JSON that decodes to the same record.
+		again, err := DecodeRecord(r.AppendJSON(nil))
+		if err != nil {
+			t.Fatalf("re-encoded %s: %v", r.AppendJSON(nil), err)
+		}
+		if again.RRName != r.RRName || again.RRType != r.RRType || !reflect.DeepEqual(again.RData, r.RData) || again.TimeFirst != r.TimeFirst {
+			t.Fatalf("round trip changed %+v into %+v", r, again)
+		}
+	})
+}
