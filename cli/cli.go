@@ -80,6 +80,10 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}()
 	if _, err := parser.Parse(args); err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			err = ce // without the flag kong was resolving when it read the file
+		}
 		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
 		return exitUsage
 	}

@@ -50,7 +50,7 @@ func (c *configFile) Resolve(ctx *kong.Context, _ *kong.Path, flag *kong.Flag) (
 		return nil, err
 	}
 	for _, env := range flag.Envs {
-		if _, ok := os.LookupEnv(env); ok {
+		if os.Getenv(env) != "" {
 			return nil, nil // the environment beats the file
 		}
 	}
@@ -76,12 +76,16 @@ func (c *configFile) load(app *kong.Application) error {
 	if errors.Is(err, os.ErrNotExist) && !c.explicit {
 		return nil
 	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", c.path, pe.Err)
+	}
 	if err != nil {
-		return fmt.Errorf("config file: %w", err)
+		return &configError{err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c.values); err != nil {
-		return fmt.Errorf("config file %s: %w", c.path, err)
+		return &configError{fmt.Errorf("%s: %w", c.path, err)}
 	}
 	known := map[string]bool{}
 	for _, f := range app.Flags {
@@ -94,8 +98,14 @@ func (c *configFile) load(app *kong.Application) error {
 	}
 	for k := range c.values {
 		if !known[k] {
-			return fmt.Errorf("config file %s: unknown key %q", c.path, k)
+			return &configError{fmt.Errorf("%s: unknown key %q", c.path, k)}
 		}
 	}
 	return nil
 }
+
+// configError is a config file that cannot be used.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return "config file " + e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }

@@ -19,13 +19,13 @@ type grammar struct {
 	URL           string        `group:"connection" name:"url" env:"CIRCL_PDNS_URL" placeholder:"URL" help:"Whole query endpoint, e.g. http://127.0.0.1:8400/pdns/query; overrides --host, --port and --http."`
 	User          string        `group:"connection" env:"CIRCL_PDNS_USER" help:"User name for HTTP Basic authentication."`
 	Password      string        `group:"connection" env:"CIRCL_PDNS_PASSWORD" help:"Password for HTTP Basic authentication (prefer the environment variable or --password-file)."`
-	PasswordFile  string        `group:"connection" type:"path" placeholder:"FILE" help:"Read the password from the first line of FILE."`
+	PasswordFile  string        `group:"connection" placeholder:"FILE" help:"Read the password from the first line of FILE."`
 	Token         string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout       time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
 	NoActiveQuery bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
 	PageSize      int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
 	Source        string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
-	Config        configFlag    `group:"connection" type:"path" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
+	Config        configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
 	// Output
 	Output string `group:"output" short:"o" enum:"jsonl" default:"jsonl" help:"Output format (${enum})."`

@@ -1,0 +1,170 @@
+package cli_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/circl-pdns/circl-pdns/cli"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"circl-pdns": func() { os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"exits":      exits,
+	})
+}
+
+// exits is a script command: "exec exits N PROG ARGS..." runs PROG and
+// succeeds when PROG's exit status is N.
+func exits() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: exits N PROG [ARGS...]")
+		os.Exit(2)
+	}
+	want, _ := strconv.Atoi(os.Args[1])
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	got := cmd.ProcessState.ExitCode()
+	if err != nil && got < 0 {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if got != want {
+		fmt.Fprintf(os.Stderr, "exits: exit status %d, want %d\n", got, want)
+		os.Exit(1)
+	}
+}
+
+// TestScript runs the end-to-end cases in testdata/script: the real command,
+// against the fake CIRCL server on loopback or the demo dump.
+func TestScript(t *testing.T) {
+	demo, err := filepath.Abs("../testdata/demo.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "../testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("DEMO", demo)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Values[serverKey{}] = new(*circltest.Server)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pdns-serve":    pdnsServe,
+			"pdns-requests": pdnsRequests,
+		},
+	})
+}
+
+// pdnsServe starts a fake CIRCL server for the rest of the script and puts
+// its endpoint in $PDNS_URL (and its port in $PDNS_PORT).
+//
+//	pdns-serve [-user U:P] [-token T] [-latency D] [-nopages]
+//	           [-status IND=CODE]... [-body IND=FILE]... [-header IND=K:V]... [DUMP]
+func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! pdns-serve")
+	}
+	fs := flag.NewFlagSet("pdns-serve", flag.ContinueOnError)
+	user := fs.String("user", "", "require Basic auth with user:password")
+	token := fs.String("token", "", "require this Authorization header")
+	latency := fs.Duration("latency", 0, "delay every answer")
+	noPages := fs.Bool("nopages", false, "ignore the pagination headers")
+	faults := map[string]*circltest.Fault{}
+	fault := func(spec string) (*circltest.Fault, string) {
+		ind, v, ok := strings.Cut(spec, "=")
+		if !ok {
+			ts.Fatalf("pdns-serve: want IND=VALUE, got %q", spec)
+		}
+		if faults[ind] == nil {
+			faults[ind] = &circltest.Fault{}
+		}
+		return faults[ind], v
+	}
+	fs.Func("status", "answer IND with status CODE", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Status, err = strconv.Atoi(v)
+		return err
+	})
+	fs.Func("body", "answer IND with the contents of FILE", func(s string) error {
+		f, v := fault(s)
+		f.Body = ts.ReadFile(v)
+		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
+			f.ContentType = "text/html; charset=utf-8"
+		}
+		return nil
+	})
+	fs.Func("header", "add header K:V to the answer to IND", func(s string) error {
+		f, v := fault(s)
+		k, hv, _ := strings.Cut(v, ":")
+		if f.Header == nil {
+			f.Header = map[string]string{}
+		}
+		f.Header[k] = hv
+		return nil
+	})
+	ts.Check(fs.Parse(args))
+
+	srv := circltest.NewServer()
+	ts.Defer(srv.Close)
+	*ts.Value(serverKey{}).(**circltest.Server) = srv
+	if fs.NArg() > 0 {
+		f, err := os.Open(ts.MkAbs(fs.Arg(0)))
+		ts.Check(err)
+		ts.Check(srv.Load(f))
+		f.Close()
+	}
+	if u, p, ok := strings.Cut(*user, ":"); ok {
+		srv.RequireBasicAuth(u, p)
+	}
+	if *token != "" {
+		srv.RequireToken(*token)
+	}
+	if *latency > 0 {
+		srv.SetLatency(*latency)
+	}
+	if *noPages {
+		srv.IgnorePagination()
+	}
+	for ind, f := range faults {
+		srv.Fail(ind, *f)
+	}
+	ts.Setenv("PDNS_URL", srv.Endpoint())
+	_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	ts.Setenv("PDNS_PORT", port)
+}
+
+type serverKey struct{}
+
+// pdnsRequests prints what the server started by pdns-serve was asked, a
+// line a request: the indicator, then the headers that matter, sorted.
+func pdnsRequests(ts *testscript.TestScript, neg bool, args []string) {
+	srv := *ts.Value(serverKey{}).(**circltest.Server)
+	if srv == nil || neg || len(args) > 0 {
+		ts.Fatalf("usage: pdns-requests, after pdns-serve")
+	}
+	for _, r := range srv.Requests() {
+		var hs []string
+		for k, v := range r.Header {
+			k = strings.ToLower(k)
+			if strings.HasPrefix(k, "dribble-") || k == "authorization" || k == "user-agent" {
+				hs = append(hs, k+"="+strings.Join(v, ","))
+			}
+		}
+		sort.Strings(hs)
+		fmt.Fprintln(ts.Stdout(), r.Indicator, strings.Join(hs, " "))
+	}
+}
