@@ -24,25 +24,48 @@ type Batch struct {
 }
 
 // Run reads indicators as they come (so that it works behind tail -f) and
-// queries each in turn. It stops early when ctx is done, when a Handler
-// method returns an error, or on an AuthError, since every further query
-// would be refused too; it returns that error.
+// queries each in turn. It stops early when ctx is done (even while input is
+// awaited), when a Handler method returns an error, or on an AuthError,
+// since every further query would be refused too; it returns that error.
 func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
+	type item struct {
+		ind Indicator
+		err error
+	}
+	items := make(chan item)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a reader blocked on standard input must not block cancellation
+		for {
+			ind, err := in.Next()
+			select {
+			case items <- item{ind, err}:
+			case <-stop:
+				return
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+	}()
 	for {
-		ind, err := in.Next()
+		var it item
+		select {
+		case it = <-items:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		var inputErr *InputError
 		switch {
-		case err == io.EOF:
+		case it.err == io.EOF:
 			return nil
-		case errors.As(err, &inputErr):
-			h.Problem(err)
+		case errors.As(it.err, &inputErr):
+			h.Problem(it.err)
 			continue
-		case err != nil:
-			return err
+		case it.err != nil:
+			return it.err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+		ind := it.ind
 		qerr := b.Source.Query(ctx, ind, Sink{
 			Record:  func(r Record) error { return h.Record(ind, r) },
 			Problem: h.Problem,

@@ -1,0 +1,80 @@
+package query_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+// recorder is a Handler that writes down what it is given.
+type recorder struct{ log []string }
+
+func (r *recorder) Record(ind query.Indicator, rec query.Record) error {
+	r.log = append(r.log, ind.Value+" "+strings.Join(rec.RData, "+"))
+	return nil
+}
+func (r *recorder) Done(ind query.Indicator, err error) error {
+	r.log = append(r.log, fmt.Sprintf("done %s %v", ind.Value, err))
+	return nil
+}
+func (r *recorder) Problem(err error) { r.log = append(r.log, "problem "+err.Error()) }
+
+func TestBatchInOrder(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("a.example", rec("a.example", "192.0.2.1"))
+	srv.Add("b.example", rec("b.example", "192.0.2.2"), rec("b.example", "192.0.2.3"))
+	h := &recorder{}
+	in := query.NewReader([]string{"a.example", "-", "a.example"}, strings.NewReader("bad input\nb.example\nnone.example\n"))
+	if err := (&query.Batch{Source: newClient(t, srv)}).Run(context.Background(), in, h); err != nil {
+		t.Fatal(err)
+	}
+	want := `a.example 192.0.2.1
+done a.example <nil>
+problem line 1: "bad input": a name with invalid characters, not an FQDN or IP address
+b.example 192.0.2.2
+b.example 192.0.2.3
+done b.example <nil>
+done none.example <nil>`
+	if got := strings.Join(h.log, "\n"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestBatchStopsOnAuthError(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.RequireBasicAuth("u", "p")
+	h := &recorder{}
+	err := (&query.Batch{Source: newClient(t, srv)}).Run(context.Background(), query.NewReader([]string{"a.example", "b.example"}, nil), h)
+	var auth *query.AuthError
+	if !errors.As(err, &auth) || len(srv.Requests()) != 1 || len(h.log) != 1 {
+		t.Errorf("err %v, %d requests, log %q: want an AuthError after one request", err, len(srv.Requests()), h.log)
+	}
+}
+
+func TestBatchCancelWhileWaitingForInput(t *testing.T) {
+	pr, pw := io.Pipe() // input that never comes, as from a quiet tail -f
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- (&query.Batch{Source: &query.File{Path: "unused"}}).Run(ctx, query.NewReader(nil, pr), &recorder{})
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancellation")
+	}
+}
