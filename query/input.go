@@ -31,7 +31,7 @@ func Quote(s string, max int) string {
 	if len(s) > max {
 		s, cut = s[:max], "…"
 	}
-	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD")) + cut
+	return strconv.Quote(s) + cut // invalid UTF-8 comes out as \x escapes
 }
 
 // Reader yields the indicators of a run in order: those given as arguments,
