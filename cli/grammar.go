@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/circl-pdns/circl-pdns/query"
 )
 
 // grammar is the whole command line. Flags beat environment variables,
@@ -27,14 +31,31 @@ type grammar struct {
 	Source        string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config        configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
+	// Selection
+	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE,..." env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
+	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
+	Until  string   `group:"selection" placeholder:"TIME" help:"Keep records first seen at or before TIME."`
+	Strict bool     `group:"selection" help:"With --since/--until: keep only records seen entirely inside the window."`
+	Limit  int      `group:"selection" placeholder:"N" help:"At most N records per indicator, after the filters (and after --sort); without --sort, fetching stops at N."`
+	Sort   string   `group:"selection" placeholder:"KEY,..." help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
+
+	// Filter
+	JQ      string  `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
+	Arg     jqVars  `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
+	ArgJSON jqVars  `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
+	JQEnv   bool    `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
+
 	// Output
-	Output string `group:"output" short:"o" enum:"jsonl" default:"jsonl" help:"Output format (${enum})."`
+	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal, jsonl otherwise."`
+	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
 
 	Version versionFlag `help:"Print the version and build information, then exit."`
 }
 
 var groups = []kong.Group{
 	{Key: "connection", Title: "Connection:"},
+	{Key: "selection", Title: "Selection:", Description: "TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC), epoch seconds, or a time ago (90d, 12h, 2w). A record seen from F to L overlaps the window [since, until] when L >= since and F <= until; --strict asks for since <= F and L <= until."},
+	{Key: "filter", Title: "Filter:"},
 	{Key: "output", Title: "Output:"},
 }
 
@@ -58,4 +79,29 @@ Examples:
     echo 'hxxps://evil[.]example/login' | circl-pdns | jq -r .rdata
     tail -f new-iocs.txt | circl-pdns >> records.jsonl
     circl-pdns --url http://127.0.0.1:8400/pdns/query 104.196.175.197`
+}
+
+// jqVars is --arg NAME VALUE or --argjson NAME JSON: a flag with two values.
+type jqVars []query.Var
+
+func (v *jqVars) Decode(ctx *kong.DecodeContext) error {
+	flag := "--" + ctx.Value.Name
+	name, err := ctx.Scan.PopValue(flag + " NAME")
+	if err != nil {
+		return err
+	}
+	value := ctx.Scan.Pop() // any token: a value may start with "-", as -1 does
+	if value.Type == kong.EOLToken {
+		return fmt.Errorf("%s: missing VALUE", name.Value)
+	}
+	text := value.String()
+	var val any = text
+	if ctx.Value.Name == "argjson" {
+		val = nil
+		if err := json.Unmarshal([]byte(text), &val); err != nil {
+			return fmt.Errorf("%s: invalid JSON: %v", name.Value, err)
+		}
+	}
+	*v = append(*v, query.Var{Name: fmt.Sprint(name.Value), Value: val})
+	return nil
 }

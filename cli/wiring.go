@@ -15,19 +15,40 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
 )
 
 // command is one run, wired from the grammar.
 type command struct {
-	source query.Source
-	out    output.Writer
-	stderr io.Writer
+	source    query.Source
+	selection *query.Selection
+	format    string
+	out       output.Writer
+	stderr    io.Writer
 }
 
 func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
-	c := &command{stderr: stderr, out: output.NewJSONL(stdout)}
+	sel, err := newSelection(g, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	c := &command{stderr: stderr, selection: sel, format: g.Output}
+	tty := isTerminal(stdout)
+	if c.format == "auto" {
+		c.format = "jsonl"
+		if tty {
+			c.format = "table"
+		}
+	}
+	c.out = output.New(c.format, stdout, output.Options{
+		NoHeader:  g.NoHeader,
+		ShowQuery: len(g.Indicators) != 1 || g.Indicators[0] == "-",
+		Width:     width(stdout),
+		Terminal:  tty,
+	})
 	if g.Source != "" {
 		c.source = &query.File{Path: g.Source}
 		return c, nil
@@ -36,11 +57,72 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(sel.RRTypes) == 1 {
+		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it
+	}
 	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
 		fmt.Fprintln(stderr, "circl-pdns: warning: the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	c.source = client
 	return c, nil
+}
+
+// width is the width of the terminal w is, or $COLUMNS, or 0 (no limit).
+func width(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	n, _ := strconv.Atoi(os.Getenv("COLUMNS"))
+	return max(n, 0)
+}
+
+func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
+	sel := &query.Selection{Strict: g.Strict, Limit: g.Limit}
+	for _, t := range g.RRType {
+		t = strings.ToUpper(strings.TrimSpace(t))
+		if t == "" || strings.Trim(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+			return nil, usageError{fmt.Errorf("--rrtype %s: not a record type", query.Quote(t, 40))}
+		}
+		if t == "ANY" {
+			return sel, nil
+		}
+		sel.RRTypes = append(sel.RRTypes, t)
+	}
+	var err error
+	if g.Since != "" {
+		if sel.Since, err = query.ParseTime(g.Since, now); err != nil {
+			return nil, usageError{fmt.Errorf("--since %w", err)}
+		}
+	}
+	if g.Until != "" {
+		if sel.Until, err = query.ParseTime(g.Until, now); err != nil {
+			return nil, usageError{fmt.Errorf("--until %w", err)}
+		}
+	}
+	if !sel.Since.IsZero() && !sel.Until.IsZero() && sel.Until.Before(sel.Since) {
+		return nil, usageError{fmt.Errorf("--until %s is before --since %s", g.Until, g.Since)}
+	}
+	if g.Strict && sel.Since.IsZero() && sel.Until.IsZero() {
+		return nil, usageError{errors.New("--strict needs --since or --until")}
+	}
+	if g.Limit < 0 {
+		return nil, usageError{fmt.Errorf("--limit %d: want 0 (no limit) or more", g.Limit)}
+	}
+	if g.Sort != "" {
+		if sel.Sort, err = query.ParseSort(g.Sort); err != nil {
+			return nil, usageError{fmt.Errorf("--sort %w", err)}
+		}
+	}
+	if g.JQ != "" {
+		if sel.Program, err = query.CompileJQ(g.JQ, append(g.Arg, g.ArgJSON...), g.JQEnv); err != nil {
+			return nil, err
+		}
+	} else if len(g.Arg)+len(g.ArgJSON) > 0 || g.JQEnv {
+		return nil, usageError{errors.New("--arg, --argjson and --jq-env go with --jq")}
+	}
+	return sel, nil
 }
 
 // endpoint is the query URL from --url, or from --host, --port and --http.
@@ -129,9 +211,10 @@ func newClient(g *grammar) (*query.Client, error) {
 
 // run queries every indicator of in and returns the exit status.
 func (c *command) run(ctx context.Context, in *query.Reader) int {
-	h := &handler{out: c.out, stderr: c.stderr}
-	err := (&query.Batch{Source: c.source}).Run(ctx, in, h)
+	h := &handler{out: c.out, format: c.format, stderr: c.stderr}
+	err := (&query.Batch{Source: c.source, Selection: c.selection}).Run(ctx, in, h)
 	closeErr := c.out.Close()
+	var halt *query.HaltError
 	if err == nil && h.writeErr == nil {
 		h.writeErr = closeErr
 	}
@@ -145,6 +228,9 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 	case ctx.Err() != nil:
 		fmt.Fprintln(c.stderr, "circl-pdns: interrupted")
 		return exitInterrupted
+	case errors.As(err, &halt):
+		io.WriteString(c.stderr, output.TerminalLines(halt.Message))
+		return halt.Code
 	case err != nil && exitCode(err) != exitAuth: // an AuthError was reported already
 		fmt.Fprintf(c.stderr, "circl-pdns: %v\n", err)
 		return max(h.status, exitFailed)
@@ -155,10 +241,34 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 // handler reports what a Batch produces: records to the output writer,
 // problems to stderr, and keeps the worst exit status seen.
 type handler struct {
-	out      output.Writer
-	stderr   io.Writer
-	status   int
-	writeErr error
+	out       output.Writer
+	format    string
+	stderr    io.Writer
+	status    int
+	writeErr  error
+	notRecord bool // a jq output that is not a record was reported
+}
+
+// Value writes a jq output: as it is where the format can (jsonl), as a
+// record otherwise.
+func (h *handler) Value(ind query.Indicator, v any) error {
+	if vw, ok := h.out.(output.ValueWriter); ok {
+		if err := vw.Value(ind, v); err != nil {
+			h.writeErr = err
+			return err
+		}
+		return nil
+	}
+	r, err := query.RecordFromValue(v)
+	if err != nil {
+		if !h.notRecord { // once: every other output is likely the same
+			h.notRecord = true
+			h.Problem(&query.JQError{Indicator: ind.Value, Err: fmt.Errorf("%w, as -o %s needs", err, h.format)})
+		}
+		h.status = max(h.status, exitFailed)
+		return nil
+	}
+	return h.Record(ind, r)
 }
 
 func (h *handler) Record(ind query.Indicator, r query.Record) error {

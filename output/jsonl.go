@@ -3,16 +3,20 @@ package output
 import (
 	"bufio"
 	"io"
-	"strconv"
+
+	"github.com/itchyny/gojq"
 
 	"github.com/circl-pdns/circl-pdns/query"
 )
 
 // JSONL writes one JSON object per record: "query", the indicator asked,
-// then every member as the server sent it, numbers normalised.
+// then every member as the server sent it, numbers normalised. With a jq
+// program it writes each output, whatever it is, as one line of JSON.
+// Characters that a terminal would act on are written as \u escapes, which
+// leaves the JSON value unchanged.
 type JSONL struct {
-	w   *bufio.Writer
-	buf []byte
+	w        *bufio.Writer
+	buf, out []byte
 }
 
 // NewJSONL returns a JSONL writer to w.
@@ -21,11 +25,27 @@ func NewJSONL(w io.Writer) *JSONL {
 }
 
 func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
-	j.buf = r.AppendJSON(j.buf[:0], query.Field{Key: "query", Value: strconv.AppendQuote(nil, q.Value)})
-	j.buf = append(j.buf, '\n')
-	_, err := j.w.Write(j.buf)
+	j.buf = r.AppendJSON(j.buf[:0], query.Field{Key: "query", Value: jsonString(q.Value)})
+	return j.line(j.buf)
+}
+
+func (j *JSONL) Value(_ query.Indicator, v any) error {
+	b, err := gojq.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return j.line(b)
+}
+
+func (j *JSONL) line(b []byte) error {
+	j.out = append(appendSafeJSON(j.out[:0], b), '\n')
+	_, err := j.w.Write(j.out)
 	return err
 }
 
 func (j *JSONL) End(query.Indicator) error { return j.w.Flush() }
 func (j *JSONL) Close() error              { return j.w.Flush() }
+
+// jsonString is an indicator as a JSON string: indicators are plain ASCII
+// without quotes or backslashes, so no escaping is needed.
+func jsonString(s string) []byte { return []byte(`"` + s + `"`) }

@@ -1,8 +1,13 @@
-// Package output writes query results in the formats circl-pdns offers.
-// Each format is one Writer; none of them knows about HTTP or flags.
+// Package output writes query results in the formats circl-pdns offers:
+// JSON lines, a table, CSV, and ThreatQ indicator objects. Each format is
+// one Writer. Text from the service is untrusted: every writer makes sure it
+// cannot act on a terminal or a spreadsheet. It knows nothing of HTTP or flags.
 package output
 
 import (
+	"io"
+	"time"
+
 	"github.com/circl-pdns/circl-pdns/query"
 )
 
@@ -16,4 +21,42 @@ type Writer interface {
 	End(q query.Indicator) error
 	// Close writes what is still held.
 	Close() error
+}
+
+// ValueWriter is a Writer that can print any output of a jq program, not
+// only records.
+type ValueWriter interface {
+	Writer
+	Value(q query.Indicator, v any) error
+}
+
+// Options are the settings the formats share.
+type Options struct {
+	NoHeader  bool // table and CSV: no header row
+	ShowQuery bool // table: a leading QUERY column (more than one indicator asked)
+	Width     int  // table: the width to fit, in columns; 0 for no limit
+	Terminal  bool // the output is a terminal: escape what could act on it
+}
+
+// New returns the writer for format: jsonl, table, csv or threatq.
+func New(format string, w io.Writer, o Options) Writer {
+	switch format {
+	case "table":
+		return NewTable(w, o)
+	case "csv":
+		return NewCSV(w, o)
+	case "threatq":
+		return NewThreatQ(w)
+	}
+	return NewJSONL(w)
+}
+
+// Formats are the names New knows.
+var Formats = []string{"jsonl", "table", "csv", "threatq"}
+
+func timeText(epoch int64, layout string) string {
+	if epoch == 0 {
+		return ""
+	}
+	return time.Unix(epoch, 0).UTC().Format(layout)
 }

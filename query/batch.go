@@ -10,6 +10,8 @@ import (
 type Handler interface {
 	// Record receives one record of ind's answer; an error ends the batch.
 	Record(ind Indicator, r Record) error
+	// Value receives one output of the jq program, when there is one.
+	Value(ind Indicator, v any) error
 	// Done is called once an indicator's query has ended; err is why it
 	// failed, if it did. An error returned ends the batch.
 	Done(ind Indicator, err error) error
@@ -18,10 +20,21 @@ type Handler interface {
 	Problem(err error)
 }
 
-// Batch queries each indicator of a Reader against a Source.
+// Batch queries each indicator of a Reader against a Source, and passes
+// what the Selection keeps to a Handler.
 type Batch struct {
-	Source Source
+	Source    Source
+	Selection *Selection // nil keeps every record
 }
+
+// emitter hands one indicator's selected records to the Handler.
+type emitter struct {
+	h   Handler
+	ind Indicator
+}
+
+func (e emitter) Record(r Record) error { return e.h.Record(e.ind, r) }
+func (e emitter) Value(v any) error     { return e.h.Value(e.ind, v) }
 
 // Run reads indicators as they come (so that it works behind tail -f) and
 // queries each in turn. It stops early when ctx is done (even while input is
@@ -66,10 +79,25 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 			return it.err
 		}
 		ind := it.ind
-		qerr := b.Source.Query(ctx, ind, Sink{
-			Record:  func(r Record) error { return h.Record(ind, r) },
-			Problem: h.Problem,
-		})
+		sel := b.Selection
+		if sel == nil {
+			sel = &Selection{}
+		}
+		x := sel.start(ind, emitter{h, ind}, h.Problem)
+		qerr := b.Source.Query(ctx, ind, Sink{Record: x.record, Problem: h.Problem})
+		if errors.Is(qerr, ErrLimitReached) {
+			qerr = nil
+		}
+		if err := x.flush(); err != nil && qerr == nil { // what was received is not lost
+			qerr = err
+		}
+		var halt *HaltError
+		if errors.As(qerr, &halt) {
+			if err := h.Done(ind, nil); err != nil {
+				return err
+			}
+			return halt
+		}
 		if err := h.Done(ind, qerr); err != nil {
 			return err
 		}

@@ -20,6 +20,10 @@ func (r *recorder) Record(ind query.Indicator, rec query.Record) error {
 	r.log = append(r.log, ind.Value+" "+strings.Join(rec.RData, "+"))
 	return nil
 }
+func (r *recorder) Value(ind query.Indicator, v any) error {
+	r.log = append(r.log, fmt.Sprintf("%s value %v", ind.Value, v))
+	return nil
+}
 func (r *recorder) Done(ind query.Indicator, err error) error {
 	r.log = append(r.log, fmt.Sprintf("done %s %v", ind.Value, err))
 	return nil

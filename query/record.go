@@ -27,7 +27,27 @@ type Record struct {
 	TimeFirst int64    // epoch seconds; 0 when absent
 	TimeLast  int64
 	Count     int64 // 0 when absent
-	Fields    []Field
+	// ZoneTimeFirst and ZoneTimeLast date records seen in zone files
+	// rather than on the wire.
+	ZoneTimeFirst, ZoneTimeLast int64
+	Fields                      []Field
+}
+
+// First is when the record was first seen: time_first, or zone_time_first
+// for a record known only from zone files.
+func (r *Record) First() int64 {
+	if r.TimeFirst == 0 {
+		return r.ZoneTimeFirst
+	}
+	return r.TimeFirst
+}
+
+// Last is when the record was last seen: time_last, or zone_time_last.
+func (r *Record) Last() int64 {
+	if r.TimeLast == 0 {
+		return r.ZoneTimeLast
+	}
+	return r.TimeLast
 }
 
 // numericFields may arrive as numbers or numeric strings; they leave as numbers.
@@ -110,6 +130,10 @@ func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
 			r.TimeLast = n
 		case "count":
 			r.Count = n
+		case "zone_time_first":
+			r.ZoneTimeFirst = n
+		case "zone_time_last":
+			r.ZoneTimeLast = n
 		}
 		return strconv.AppendInt(nil, n, 10), nil
 	}

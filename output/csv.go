@@ -1,0 +1,60 @@
+package output
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// CSV writes RFC 4180 CSV (CRLF line ends, quoted where needed) with the
+// columns query, rrname, rrtype, rdata, count, time_first, time_last; times
+// in RFC 3339 UTC, several rdata values joined with a space. Cells that a
+// spreadsheet would take for a formula are made inert (CSVCell); on a
+// terminal, text is also sanitised (Terminal).
+type CSV struct {
+	w      *csv.Writer
+	o      Options
+	header bool // written
+}
+
+// NewCSV returns a CSV writer to w.
+func NewCSV(w io.Writer, o Options) *CSV {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return &CSV{w: cw, o: o, header: o.NoHeader}
+}
+
+func (c *CSV) cell(s string) string {
+	if c.o.Terminal {
+		s = Terminal(s)
+	}
+	return CSVCell(s)
+}
+
+func (c *CSV) Record(q query.Indicator, r *query.Record) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write([]string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}); err != nil {
+			return err
+		}
+	}
+	count := ""
+	if r.Count != 0 {
+		count = strconv.FormatInt(r.Count, 10)
+	}
+	return c.w.Write([]string{
+		q.Value, c.cell(r.RRName), c.cell(r.RRType), c.cell(strings.Join(r.RData, " ")), count,
+		timeText(r.First(), time.RFC3339), timeText(r.Last(), time.RFC3339),
+	})
+}
+
+func (c *CSV) End(query.Indicator) error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+func (c *CSV) Close() error { return c.End(query.Indicator{}) }

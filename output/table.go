@@ -1,0 +1,197 @@
+package output
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mattn/go-runewidth"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// Table writes one table per indicator, for people: columns RRNAME, RRTYPE,
+// RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), with a leading QUERY column
+// when more than one indicator was asked. It holds one indicator's records
+// until its answer ends, then fits the table to the width: long names and
+// rdata wrap onto more lines, nothing is cut. Text is sanitised with Terminal.
+type Table struct {
+	w      io.Writer
+	o      Options
+	rows   [][]string
+	tables int
+}
+
+const (
+	timeLayout = "2006-01-02 15:04:05"
+	colGap     = 2 // spaces between columns
+	minFlex    = 12
+)
+
+// NewTable returns a table writer to w.
+func NewTable(w io.Writer, o Options) *Table { return &Table{w: w, o: o} }
+
+func (t *Table) header() []string {
+	h := []string{"RRNAME", "RRTYPE", "RDATA", "COUNT", "FIRST SEEN", "LAST SEEN"}
+	if t.o.ShowQuery {
+		h = append([]string{"QUERY"}, h...)
+	}
+	return h
+}
+
+// flexible says which columns may wrap: the query, rrname and rdata ones.
+func (t *Table) flexible(col int) bool {
+	if t.o.ShowQuery {
+		col--
+	}
+	return col == -1 || col == 0 || col == 2
+}
+
+func (t *Table) Record(q query.Indicator, r *query.Record) error {
+	rdata := make([]string, len(r.RData))
+	for i, v := range r.RData {
+		rdata[i] = Terminal(v)
+	}
+	count := ""
+	if r.Count != 0 {
+		count = strconv.FormatInt(r.Count, 10)
+	}
+	row := []string{Terminal(r.RRName), Terminal(r.RRType), strings.Join(rdata, "\n"), count, timeText(r.First(), timeLayout), timeText(r.Last(), timeLayout)}
+	if t.o.ShowQuery {
+		row = append([]string{q.Value}, row...)
+	}
+	t.rows = append(t.rows, row)
+	return nil
+}
+
+func (t *Table) End(query.Indicator) error {
+	if len(t.rows) == 0 {
+		return nil
+	}
+	defer func() { t.rows = t.rows[:0] }()
+	header := t.header()
+	widths := t.fit(header)
+	for _, row := range t.rows {
+		for i := range row {
+			row[i] = wrap(row[i], widths[i])
+		}
+	}
+	var buf bytes.Buffer
+	if t.tables > 0 {
+		buf.WriteByte('\n') // a blank line between the tables of two indicators
+	}
+	t.tables++
+	tbl := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: strings.Repeat(" ", colGap), Overwrite: true}),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	if !t.o.NoHeader {
+		tbl.Header(header)
+	}
+	if err := tbl.Bulk(t.rows); err != nil {
+		return err
+	}
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	_, err := t.w.Write(trailingSpace.ReplaceAll(buf.Bytes(), []byte("\n")))
+	return err
+}
+
+var trailingSpace = regexp.MustCompile(` +\n`)
+
+func (t *Table) Close() error { return nil }
+
+// fit chooses each column's width: its natural width when the table fits,
+// otherwise the wrapping columns share what the others leave, the narrow
+// ones keeping their natural width and the wide ones an equal share.
+func (t *Table) fit(header []string) []int {
+	natural := make([]int, len(header))
+	for i, h := range header {
+		natural[i] = runewidth.StringWidth(h)
+	}
+	for _, row := range t.rows {
+		for i, cell := range row {
+			for _, line := range strings.Split(cell, "\n") {
+				natural[i] = max(natural[i], runewidth.StringWidth(line))
+			}
+		}
+	}
+	widths := slices.Clone(natural)
+	total := 0
+	for _, w := range natural {
+		total += w + colGap
+	}
+	if t.o.Width <= 0 || total <= t.o.Width {
+		return widths
+	}
+	avail := t.o.Width
+	var flex []int
+	for i, w := range natural {
+		if t.flexible(i) {
+			flex = append(flex, i)
+			avail -= colGap
+		} else {
+			avail -= w + colGap
+		}
+	}
+	slices.SortFunc(flex, func(a, b int) int { return natural[a] - natural[b] })
+	for n, i := range flex {
+		share := max(avail/(len(flex)-n), minFlex)
+		widths[i] = min(natural[i], share)
+		avail -= widths[i]
+	}
+	return widths
+}
+
+// wrap breaks each line of s into lines of at most width columns, after a
+// space, dot or hyphen where there is one in the second half of the line.
+func wrap(s string, width int) string {
+	if width <= 0 || runewidth.StringWidth(s) <= width && !strings.Contains(s, "\n") {
+		return s
+	}
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		for runewidth.StringWidth(line) > width {
+			cut, w := 0, 0
+			for i, r := range line {
+				rw := runewidth.RuneWidth(r)
+				if w+rw > width {
+					break
+				}
+				w += rw
+				cut = i + len(string(r))
+			}
+			if cut == 0 { // a rune wider than the column
+				_, cut = utf8.DecodeRuneInString(line)
+			}
+			if i := strings.LastIndexAny(line[:cut], " .-"); i >= cut/2 {
+				cut = i + 1
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,176 @@
+package query
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Selection chooses and orders the records of each answer before output,
+// in this order: record type, time fence, sort, limit, then the jq program.
+type Selection struct {
+	// RRTypes keeps only records of these types (upper case); empty keeps all.
+	RRTypes []string
+	// Since keeps records last seen at or after it; Until keeps records
+	// first seen at or before it: records that overlap the window. With
+	// Strict, only records seen entirely inside it are kept.
+	Since, Until time.Time
+	Strict       bool
+	// Limit keeps at most this many records per indicator (0: all). Without
+	// Sort, the first ones received are kept and fetching stops there; with
+	// Sort, the first ones in sorted order, so the whole answer is read.
+	Limit int
+	Sort  []SortKey
+	// Program, when set, replaces each record with its outputs.
+	Program *Program
+}
+
+// SortKey is one key of --sort.
+type SortKey struct {
+	Field string // time_first, time_last, count, rrname, rrtype, rdata
+	Desc  bool
+}
+
+var sortFields = []string{"time_first", "time_last", "count", "rrname", "rrtype", "rdata"}
+
+// ParseSort reads "KEY[,KEY...]", each key optionally preceded by "-" for
+// descending order.
+func ParseSort(spec string) ([]SortKey, error) {
+	var keys []SortKey
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.TrimSpace(f)
+		k := SortKey{Field: strings.TrimPrefix(f, "-"), Desc: strings.HasPrefix(f, "-")}
+		if !slices.Contains(sortFields, k.Field) {
+			return nil, fmt.Errorf("%s: not a sort key; want one of %s, with - before it for descending order", Quote(f, 40), strings.Join(sortFields, ", "))
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func compareBy(k SortKey) func(a, b *Record) int {
+	var c func(a, b *Record) int
+	switch k.Field {
+	case "time_first":
+		c = func(a, b *Record) int { return cmp.Compare(a.First(), b.First()) }
+	case "time_last":
+		c = func(a, b *Record) int { return cmp.Compare(a.Last(), b.Last()) }
+	case "count":
+		c = func(a, b *Record) int { return cmp.Compare(a.Count, b.Count) }
+	case "rrname":
+		c = func(a, b *Record) int { return cmp.Compare(a.RRName, b.RRName) }
+	case "rrtype":
+		c = func(a, b *Record) int { return cmp.Compare(a.RRType, b.RRType) }
+	case "rdata":
+		c = func(a, b *Record) int { return slices.Compare(a.RData, b.RData) }
+	}
+	if k.Desc {
+		return func(a, b *Record) int { return c(b, a) }
+	}
+	return c
+}
+
+// Keep says whether r passes the type filter and the time fence.
+func (s *Selection) Keep(r *Record) bool {
+	if len(s.RRTypes) > 0 && !slices.Contains(s.RRTypes, r.RRType) {
+		return false
+	}
+	first, last := r.First(), r.Last()
+	if !s.Since.IsZero() {
+		if s.Strict && first < s.Since.Unix() || last < s.Since.Unix() {
+			return false
+		}
+	}
+	if !s.Until.IsZero() {
+		if s.Strict && last > s.Until.Unix() || first > s.Until.Unix() {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrLimitReached ends a query early once the limit is reached; it is not
+// a failure.
+var ErrLimitReached = errors.New("limit reached")
+
+// Emitter receives what a selection keeps: records, or, with a jq
+// program, the program's outputs.
+type Emitter interface {
+	Record(r Record) error
+	Value(v any) error
+}
+
+// selector applies a Selection to one indicator's answer.
+type selector struct {
+	sel     *Selection
+	ind     Indicator
+	out     Emitter
+	problem func(error)
+	kept int
+	held []Record // with Sort: the whole answer, until flush
+}
+
+func (s *Selection) start(ind Indicator, out Emitter, problem func(error)) *selector {
+	return &selector{sel: s, ind: ind, out: out, problem: problem}
+}
+
+// record takes one record of the answer; ErrLimitReached says no more are
+// wanted.
+func (x *selector) record(r Record) error {
+	if !x.sel.Keep(&r) {
+		return nil
+	}
+	if len(x.sel.Sort) > 0 {
+		x.held = append(x.held, r)
+		return nil
+	}
+	if err := x.emit(r); err != nil {
+		return err
+	}
+	x.kept++
+	if x.sel.Limit > 0 && x.kept >= x.sel.Limit {
+		return ErrLimitReached
+	}
+	return nil
+}
+
+// flush sorts and emits the held records, if any.
+func (x *selector) flush() error {
+	if len(x.held) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(x.held, func(a, b Record) int {
+		for _, k := range x.sel.Sort {
+			if c := compareBy(k)(&a, &b); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	if x.sel.Limit > 0 && len(x.held) > x.sel.Limit {
+		x.held = x.held[:x.sel.Limit]
+	}
+	for _, r := range x.held {
+		if err := x.emit(r); err != nil {
+			return err
+		}
+	}
+	x.held = nil
+	return nil
+}
+
+func (x *selector) emit(r Record) error {
+	if x.sel.Program == nil {
+		return x.out.Record(r)
+	}
+	err := x.sel.Program.run(x.ind, &r, x.out)
+	var jqErr *JQError
+	if errors.As(err, &jqErr) {
+		x.problem(err) // as jq does: report, and go on with the next input
+		return nil
+	}
+	return err
+}
