@@ -21,7 +21,7 @@ func TestDecodeRecord(t *testing.T) {
 		{
 			name: "numbers as strings, rrtype as a number",
 			in:   `{"rrname":"x.example","rrtype":28,"rdata":"2001:db8::1","time_first":"100","time_last":" 200 ","count":"3","zone_time_first":"50"}`,
-			want: Record{RRName: "x.example", RRType: "AAAA", RData: []string{"2001:db8::1"}, TimeFirst: 100, TimeLast: 200, Count: 3},
+			want: Record{RRName: "x.example", RRType: "AAAA", RData: []string{"2001:db8::1"}, TimeFirst: 100, TimeLast: 200, Count: 3, ZoneTimeFirst: 50},
 			json: `{"query":"q","rrname":"x.example","rrtype":"AAAA","rdata":"2001:db8::1","time_first":100,"time_last":200,"count":3,"zone_time_first":50}`,
 		},
 		{
