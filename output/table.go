@@ -122,9 +122,11 @@ var trailingSpace = regexp.MustCompile(` +\n`)
 
 func (t *Table) Close() error { return nil }
 
-// fit chooses each column's width: its natural width when the table fits,
-// otherwise the wrapping columns share what the others leave, the narrow
-// ones keeping their natural width and the wide ones an equal share.
+// fit chooses each column's width. When the table is wider than the
+// terminal, the query, rrname and rdata columns share what the others leave
+// (narrow ones keep their natural width, wide ones get equal shares and
+// wrap); if that leaves them cramped, the two time columns wrap too, date
+// above time.
 func (t *Table) fit(header []string) []int {
 	natural := make([]int, len(header))
 	for i, h := range header {
@@ -137,35 +139,51 @@ func (t *Table) fit(header []string) []int {
 			}
 		}
 	}
-	widths := slices.Clone(natural)
 	total := 0
 	for _, w := range natural {
 		total += w + colGap
 	}
-	if t.o.Width <= 0 || total <= t.o.Width {
-		return widths
+	if t.o.Width <= 0 || total-colGap <= t.o.Width {
+		return natural
 	}
-	avail := t.o.Width
-	var flex []int
-	for i, w := range natural {
-		if t.flexible(i) {
-			flex = append(flex, i)
-			avail -= colGap
-		} else {
-			avail -= w + colGap
-		}
-	}
-	slices.SortFunc(flex, func(a, b int) int { return natural[a] - natural[b] })
-	for n, i := range flex {
-		share := max(avail/(len(flex)-n), minFlex)
-		widths[i] = min(natural[i], share)
-		avail -= widths[i]
+	widths, cramped := t.share(natural, false)
+	if cramped {
+		widths, _ = t.share(natural, true)
 	}
 	return widths
 }
 
+// share gives the flexible columns what the others leave of the width, and
+// says whether one of them got less than minFlex.
+func (t *Table) share(natural []int, wrapTimes bool) (widths []int, cramped bool) {
+	widths = slices.Clone(natural)
+	avail := t.o.Width + colGap // no gap after the last column
+	var flex []int
+	for i := range natural {
+		switch {
+		case t.flexible(i):
+			flex = append(flex, i)
+		case wrapTimes && i >= len(natural)-2: // FIRST SEEN, LAST SEEN
+			widths[i] = min(natural[i], len("2006-01-02"))
+		}
+		avail -= colGap
+		if !t.flexible(i) {
+			avail -= widths[i]
+		}
+	}
+	slices.SortFunc(flex, func(a, b int) int { return natural[a] - natural[b] })
+	for n, i := range flex {
+		share := avail / (len(flex) - n)
+		widths[i] = max(min(natural[i], share), min(natural[i], minFlex))
+		cramped = cramped || widths[i] < min(natural[i], minFlex)+4 && widths[i] < natural[i]
+		avail -= widths[i]
+	}
+	return widths, cramped
+}
+
 // wrap breaks each line of s into lines of at most width columns, after a
-// space, dot or hyphen where there is one in the second half of the line.
+// space, dot or hyphen, or before a backslash escape, where there is one in
+// the second half of the line.
 func wrap(s string, width int) string {
 	if width <= 0 || runewidth.StringWidth(s) <= width && !strings.Contains(s, "\n") {
 		return s
@@ -182,14 +200,24 @@ func wrap(s string, width int) string {
 				w += rw
 				cut = i + len(string(r))
 			}
-			if cut == 0 { // a rune wider than the column
+			next := cut
+			switch {
+			case cut == 0: // a rune wider than the column
 				_, cut = utf8.DecodeRuneInString(line)
+				next = cut
+			case line[cut] == ' ': // break at the space, which goes
+				next = cut + 1
+			default: // after a space, dot or hyphen, or before an escape
+				i := strings.LastIndexAny(line[:cut], " .-") + 1
+				if e := strings.LastIndexByte(line[:cut], '\\'); e > i {
+					i = e
+				}
+				if i > cut/2 {
+					cut, next = i, i
+				}
 			}
-			if i := strings.LastIndexAny(line[:cut], " .-"); i >= cut/2 {
-				cut = i + 1
-			}
-			out = append(out, line[:cut])
-			line = line[cut:]
+			out = append(out, strings.TrimRight(line[:cut], " "))
+			line = line[next:]
 		}
 		out = append(out, line)
 	}
