@@ -40,10 +40,10 @@ type grammar struct {
 	Sort   string   `group:"selection" placeholder:"KEY,..." help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
 
 	// Filter
-	JQ      string  `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
-	Arg     jqVars  `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
-	ArgJSON jqVars  `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
-	JQEnv   bool    `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
+	JQ      string `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
+	Arg     jqVars `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
+	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
+	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
 
 	// Output
 	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal, jsonl otherwise."`

@@ -109,8 +109,8 @@ type selector struct {
 	ind     Indicator
 	out     Emitter
 	problem func(error)
-	kept int
-	held []Record // with Sort: the whole answer, until flush
+	kept    int
+	held    []Record // with Sort: the whole answer, until flush
 }
 
 func (s *Selection) start(ind Indicator, out Emitter, problem func(error)) *selector {
