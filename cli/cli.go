@@ -67,6 +67,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		kong.ExplicitGroups(groups),
 		kong.Resolvers(cfg),
 		kong.Bind(cfg),
+		kong.WithHyphenPrefixedParameters(true), // --sort -time_last, --argjson n -1
 	)
 	if err != nil {
 		panic(err) // the grammar itself is wrong: a bug, caught by any test

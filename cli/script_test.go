@@ -49,14 +49,15 @@ func exits() {
 // TestScript runs the end-to-end cases in testdata/script: the real command,
 // against the fake CIRCL server on loopback or the demo dump.
 func TestScript(t *testing.T) {
-	demo, err := filepath.Abs("../testdata/demo.ndjson")
+	testdata, err := filepath.Abs("../testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
 		Dir: "../testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("DEMO", demo)
+			env.Setenv("TESTDATA", testdata)
+			env.Setenv("DEMO", filepath.Join(testdata, "demo.ndjson"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Values[serverKey{}] = new(*circltest.Server)
 			return nil

@@ -82,3 +82,20 @@ func TestBatchCancelWhileWaitingForInput(t *testing.T) {
 		t.Fatal("Run did not return after cancellation")
 	}
 }
+
+func TestBatchLimitStopsFetching(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	for i := range 10 {
+		srv.Add("a.example", rec("a.example", fmt.Sprintf("192.0.2.%d", i)))
+	}
+	h := &recorder{}
+	b := &query.Batch{Source: newClient(t, srv), Selection: &query.Selection{Limit: 3}} // pages of 2
+	if err := b.Run(context.Background(), query.NewReader([]string{"a.example"}, nil), h); err != nil {
+		t.Fatal(err)
+	}
+	want := "a.example 192.0.2.0\na.example 192.0.2.1\na.example 192.0.2.2\ndone a.example <nil>"
+	if got := strings.Join(h.log, "\n"); got != want || len(srv.Requests()) != 2 {
+		t.Errorf("got\n%s\nafter %d requests; want\n%s\nafter 2", got, len(srv.Requests()), want)
+	}
+}
