@@ -32,7 +32,7 @@ type grammar struct {
 	Config        configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
 	// Selection
-	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE,..." env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
+	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
 	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
 	Until  string   `group:"selection" placeholder:"TIME" help:"Keep records first seen at or before TIME."`
 	Strict bool     `group:"selection" help:"With --since/--until: keep only records seen entirely inside the window."`
@@ -54,7 +54,7 @@ type grammar struct {
 
 var groups = []kong.Group{
 	{Key: "connection", Title: "Connection:"},
-	{Key: "selection", Title: "Selection:", Description: "TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC), epoch seconds, or a time ago (90d, 12h, 2w). A record seen from F to L overlaps the window [since, until] when L >= since and F <= until; --strict asks for since <= F and L <= until."},
+	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
 	{Key: "output", Title: "Output:"},
 }
@@ -62,13 +62,14 @@ var groups = []kong.Group{
 // Help is shown under the usage line of --help.
 func (grammar) Help() string {
 	return `Asks CIRCL Passive DNS what each indicator (an FQDN or an IP address)
-has resolved to over time, and prints the records: one JSON object per line
-(with "query", the indicator asked) that jq, grep and spreadsheets can read.
+has resolved to over time, and prints the records: a table on a terminal,
+one JSON object per line (with "query", the indicator asked) on a pipe, or
+CSV or ThreatQ objects with -o.
 
 Errors and warnings go to standard error. Exit status: 0 when every indicator
 was queried (no records is not an error), 1 when an input line or a query
 failed (the others are still done), 2 for a usage error, 3 when the server
-refuses the credentials.
+refuses the credentials, 130 when interrupted.
 
 Examples:
 
@@ -76,9 +77,21 @@ Examples:
     circl-pdns --source testdata/demo.ndjson www.threatq.com
     export CIRCL_PDNS_USER=me CIRCL_PDNS_PASSWORD=secret
     grep -v '^#' iocs.txt | circl-pdns > records.jsonl
-    echo 'hxxps://evil[.]example/login' | circl-pdns | jq -r .rdata
+    echo 'hxxps://evil[.]example/login' | circl-pdns -q .rdata
     tail -f new-iocs.txt | circl-pdns >> records.jsonl
-    circl-pdns --url http://127.0.0.1:8400/pdns/query 104.196.175.197`
+    circl-pdns -o csv < iocs.txt > records.csv
+    circl-pdns -o threatq < iocs.txt > threatq.jsonl
+    circl-pdns -t A,AAAA --sort -time_last --limit 10 example.com
+    circl-pdns -q 'select(.count > $n) | {rrname, rdata}' --argjson n 100 example.com
+    circl-pdns --url http://127.0.0.1:8400/pdns/query 104.196.175.197
+
+Time fences: records seen from F (time_first) to L (time_last).
+
+    --since 2024-03-01                  L >= since: still seen on or after March 1
+    --until 2024-03-31                  F <= until: first seen by the end of March 31
+    --since 2024-03-01 --until 2024-03-31
+                                        seen at some time during March
+    --since 7d --strict                 first seen in the last 7 days (since <= F)`
 }
 
 // jqVars is --arg NAME VALUE or --argjson NAME JSON: a flag with two values.

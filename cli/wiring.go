@@ -92,12 +92,12 @@ func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 	}
 	var err error
 	if g.Since != "" {
-		if sel.Since, err = query.ParseTime(g.Since, now); err != nil {
+		if sel.Since, err = query.ParseTime(g.Since, now, false); err != nil {
 			return nil, usageError{fmt.Errorf("--since %w", err)}
 		}
 	}
 	if g.Until != "" {
-		if sel.Until, err = query.ParseTime(g.Until, now); err != nil {
+		if sel.Until, err = query.ParseTime(g.Until, now, true); err != nil {
 			return nil, usageError{fmt.Errorf("--until %w", err)}
 		}
 	}

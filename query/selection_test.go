@@ -118,13 +118,19 @@ func TestParseTime(t *testing.T) {
 		"30m":                       "2026-11-29T11:30:00Z",
 	}
 	for in, want := range tests {
-		got, err := ParseTime(in, now)
+		got, err := ParseTime(in, now, false)
 		if err != nil || got.Format(time.RFC3339) != want {
 			t.Errorf("ParseTime(%q) = %v, %v; want %s", in, got, err, want)
 		}
 	}
+	if got, _ := ParseTime("2024-03-31", now, true); got.Format(time.RFC3339) != "2024-03-31T23:59:59Z" {
+		t.Errorf("a date for --until: %v, want the end of the day", got)
+	}
+	if got, _ := ParseTime("2024-03-31T10:00:00Z", now, true); got.Format(time.RFC3339) != "2024-03-31T10:00:00Z" {
+		t.Errorf("a time for --until: %v, want itself", got)
+	}
 	for _, bad := range []string{"", "yesterday", "2024-13-01", "12", "-5d", "5y"} {
-		if _, err := ParseTime(bad, now); err == nil {
+		if _, err := ParseTime(bad, now, false); err == nil {
 			t.Errorf("ParseTime(%q) succeeded", bad)
 		}
 	}

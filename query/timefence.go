@@ -8,14 +8,19 @@ import (
 )
 
 // ParseTime reads a time given by a user: RFC 3339 (2024-05-01T12:00:00Z),
-// a date (2024-05-01, midnight UTC), epoch seconds (1714564800), or a
-// duration before now (90d, 12h, 2w, 30m, 45s).
-func ParseTime(s string, now time.Time) (time.Time, error) {
+// a date (2024-05-01, UTC), epoch seconds (1714564800), or a duration
+// before now (90d, 12h, 2w, 30m, 45s). A date stands for the first second
+// of that day, or with endOfDay (for --until) its last, so that
+// --until 2024-03-31 takes in all of March 31.
+func ParseTime(s string, now time.Time, endOfDay bool) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if endOfDay {
+			t = t.Add(24*time.Hour - time.Second)
+		}
 		return t, nil
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) >= 9 {
