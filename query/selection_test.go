@@ -175,8 +175,8 @@ func TestJQRuntimeErrorGoesOn(t *testing.T) {
 
 func TestJQHalt(t *testing.T) {
 	for src, want := range map[string]HaltError{
-		`if .rdata == "b" then halt else .rdata end`:                    {Code: 0},
-		`if .rdata == "b" then "stop\n" | halt_error else .rdata end`:   {Code: 5, Message: "stop\n"},
+		`if .rdata == "b" then halt else .rdata end`:                   {Code: 0},
+		`if .rdata == "b" then "stop\n" | halt_error else .rdata end`:  {Code: 5, Message: "stop\n"},
 		`if .rdata == "b" then {x: 1} | halt_error(3) else .rdata end`: {Code: 3, Message: "{\"x\":1}\n"},
 	} {
 		p, _ := CompileJQ(src, nil, false)
