@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 )
 
-// Handler receives the results of a Batch, in input order.
+// Handler receives the results of a Batch. Its methods are called from one
+// goroutine only, so it needs no locking.
 type Handler interface {
 	// Record receives one record of ind's answer; an error ends the batch.
 	Record(ind Indicator, r Record) error
@@ -16,97 +18,251 @@ type Handler interface {
 	// failed, if it did. An error returned ends the batch.
 	Done(ind Indicator, err error) error
 	// Problem receives an input error, or a problem that does not end a
-	// query (a Warning, a RecordError).
+	// query (a Warning, a RecordError, a JQError).
 	Problem(err error)
 }
 
-// Batch queries each indicator of a Reader against a Source, and passes
-// what the Selection keeps to a Handler.
+// Batch queries the indicators of a Reader against a Source, Concurrency at
+// a time, and passes what the Selection keeps to a Handler.
+//
+// By default results leave in input order whatever order the answers
+// arrive in: the answer of the oldest indicator still running streams
+// through, while the answers of the others (at most Concurrency) are held
+// until their turn. With Unordered, records leave as they arrive.
 type Batch struct {
-	Source    Source
-	Selection *Selection // nil keeps every record
+	Source      Source
+	Selection   *Selection // nil keeps every record
+	Concurrency int        // queries in flight; 0 means 1
+	Unordered   bool
 }
 
-// emitter hands one indicator's selected records to the Handler.
-type emitter struct {
-	h   Handler
-	ind Indicator
-}
-
-func (e emitter) Record(r Record) error { return e.h.Record(e.ind, r) }
-func (e emitter) Value(v any) error     { return e.h.Value(e.ind, v) }
+// headBacklog bounds what the streaming answer may have waiting for the
+// Handler: past it, the query waits, so that memory does not grow with the
+// size of an answer when the output is slower than the network.
+const headBacklog = 4096
 
 // Run reads indicators as they come (so that it works behind tail -f) and
-// queries each in turn. It stops early when ctx is done (even while input is
-// awaited), when a Handler method returns an error, or on an AuthError,
-// since every further query would be refused too; it returns that error.
+// queries them. It stops early when ctx is done (even while input is
+// awaited), when a Handler method returns an error, on an AuthError (every
+// further query would be refused too), or on a jq halt; it returns that error.
 func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
-	type item struct {
-		ind Indicator
-		err error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sel := b.Selection
+	if sel == nil {
+		sel = &Selection{}
 	}
-	items := make(chan item)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() { // a reader blocked on standard input must not block cancellation
-		for {
-			ind, err := in.Next()
-			select {
-			case items <- item{ind, err}:
-			case <-stop:
-				return
+	n := max(b.Concurrency, 1)
+	work := make(chan *job)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case j, ok := <-work:
+					if !ok {
+						return
+					}
+					j.run(ctx, b.Source, sel)
+				case <-ctx.Done(): // the reader may be blocked on input
+					return
+				}
 			}
-			if err == io.EOF {
-				return
-			}
-		}
-	}()
+		}()
+	}
+	defer wg.Wait() // after cancel (deferred later, so run first): the workers stop
+	defer cancel()
+
+	var err error
+	var readErr error
+	if b.Unordered {
+		shared := newQueue(headBacklog)
+		started := 0
+		go func() {
+			defer close(work)
+			readErr = b.read(ctx, in, work, func(j *job) bool {
+				j.events = shared
+				started++
+				return true
+			})
+			shared.pushLast(event{kind: evInputEnd}, false)
+		}()
+		err = writeUnordered(ctx, shared, &started, h)
+	} else {
+		// jobs carries every input item to the writer in input order; its
+		// capacity bounds the answers held while an older one is written.
+		jobs := make(chan *job, n)
+		go func() {
+			defer close(work)
+			defer close(jobs)
+			readErr = b.read(ctx, in, work, func(j *job) bool {
+				j.events, j.ownQueue = newQueue(0), true
+				select {
+				case jobs <- j:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			})
+		}()
+		err = writeOrdered(ctx, jobs, h)
+	}
+	if err == nil && ctx.Err() == nil {
+		err = readErr // set before the reader closed the channel the writer saw end
+	}
+	return err
+}
+
+// read turns input into jobs: each is announced with add (false: stop),
+// then handed to a worker, or finished at once for an input error.
+func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func(*job) bool) error {
 	for {
-		var it item
+		ind, err := in.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var inputErr *InputError
+		if err != nil && !errors.As(err, &inputErr) {
+			return err
+		}
+		j := &job{ind: ind, inputErr: err}
+		if !add(j) {
+			return nil
+		}
+		if err != nil {
+			j.finish(nil)
+			continue
+		}
 		select {
-		case it = <-items:
+		case work <- j:
+		case <-ctx.Done():
+			j.finish(ctx.Err())
+			return nil
+		}
+	}
+}
+
+// writeOrdered writes each job's events in input order.
+func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
+	for {
+		var j *job
+		select {
+		case j = <-jobs:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		var inputErr *InputError
-		switch {
-		case it.err == io.EOF:
+		if j == nil {
 			return nil
-		case errors.As(it.err, &inputErr):
-			h.Problem(it.err)
-			continue
-		case it.err != nil:
-			return it.err
 		}
-		ind := it.ind
-		sel := b.Selection
-		if sel == nil {
-			sel = &Selection{}
-		}
-		x := sel.start(ind, emitter{h, ind}, h.Problem)
-		qerr := b.Source.Query(ctx, ind, Sink{Record: x.record, Problem: h.Problem})
-		if errors.Is(qerr, ErrLimitReached) {
-			qerr = nil
-		}
-		if err := x.flush(); err != nil && qerr == nil { // what was received is not lost
-			qerr = err
-		}
-		var halt *HaltError
-		if errors.As(qerr, &halt) {
-			if err := h.Done(ind, nil); err != nil {
+		j.events.setBound(headBacklog) // its turn: it streams, with backpressure
+		for {
+			ev, ok := j.events.pop(ctx)
+			if !ok {
+				break
+			}
+			if err := deliver(ev, h); err != nil {
 				return err
 			}
-			return halt
-		}
-		if err := h.Done(ind, qerr); err != nil {
-			return err
-		}
-		var auth *AuthError
-		if errors.As(qerr, &auth) {
-			return qerr
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
+}
+
+// writeUnordered writes events as they come, until every job is done.
+func writeUnordered(ctx context.Context, q *queue, started *int, h Handler) error {
+	done, inputEnded := 0, false
+	for !inputEnded || done < *started {
+		ev, ok := q.pop(ctx)
+		if !ok {
+			return ctx.Err()
+		}
+		switch ev.kind {
+		case evInputEnd:
+			inputEnded = true // *started is final: it was set before this event
+			continue
+		case evDone:
+			done++
+		}
+		if err := deliver(ev, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver hands one event to the Handler; it returns what ends the batch.
+func deliver(ev event, h Handler) error {
+	switch ev.kind {
+	case evRecord:
+		return h.Record(ev.job.ind, ev.record)
+	case evValue:
+		return h.Value(ev.job.ind, ev.value)
+	case evProblem:
+		h.Problem(ev.err)
+		return nil
+	}
+	j := ev.job // evDone
+	if j.inputErr != nil {
+		h.Problem(j.inputErr)
+		return nil
+	}
+	var halt *HaltError
+	if errors.As(ev.err, &halt) {
+		if err := h.Done(j.ind, nil); err != nil {
+			return err
+		}
+		return halt
+	}
+	if err := h.Done(j.ind, ev.err); err != nil {
+		return err
+	}
+	var auth *AuthError
+	if errors.As(ev.err, &auth) {
+		return ev.err
+	}
+	return nil
+}
+
+// job is one input item: an indicator to query, or an input error to report.
+type job struct {
+	ind      Indicator
+	inputErr error
+	events   *queue
+	ownQueue bool // the job's own queue (ordered), not one shared by all
+}
+
+func (j *job) run(ctx context.Context, src Source, sel *Selection) {
+	problem := func(err error) { j.events.push(ctx, event{kind: evProblem, job: j, err: err}) }
+	x := sel.start(j.ind, jobEmitter{ctx, j}, problem)
+	err := src.Query(ctx, j.ind, Sink{Record: x.record, Problem: problem})
+	if errors.Is(err, ErrLimitReached) {
+		err = nil
+	}
+	if ferr := x.flush(); ferr != nil && err == nil { // what was received is not lost
+		err = ferr
+	}
+	j.finish(err)
+}
+
+// finish ends the job's events with its outcome; a job's own queue closes.
+func (j *job) finish(err error) {
+	j.events.pushLast(event{kind: evDone, job: j, err: err}, j.ownQueue)
+}
+
+// jobEmitter queues what a job's selection keeps.
+type jobEmitter struct {
+	ctx context.Context
+	j   *job
+}
+
+func (e jobEmitter) Record(r Record) error {
+	return e.j.events.push(e.ctx, event{kind: evRecord, job: e.j, record: r})
+}
+
+func (e jobEmitter) Value(v any) error {
+	return e.j.events.push(e.ctx, event{kind: evValue, job: e.j, value: v})
 }

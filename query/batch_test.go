@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,96 @@ func TestBatchLimitStopsFetching(t *testing.T) {
 	if got := strings.Join(h.log, "\n"); got != want || len(srv.Requests()) != 2 {
 		t.Errorf("got\n%s\nafter %d requests; want\n%s\nafter 2", got, len(srv.Requests()), want)
 	}
+}
+
+// TestBatchOrderedUnderShuffledLatency: with 8 queries in flight and answers
+// arriving in a shuffled order, results leave in input order.
+func TestBatchOrderedUnderShuffledLatency(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	var names []string
+	for i := range 40 {
+		name := fmt.Sprintf("n%02d.example", i)
+		names = append(names, name)
+		srv.Add(name, lines(name, 3)...)
+	}
+	srv.SetLatencyFunc(func(ind string) time.Duration {
+		var i int
+		fmt.Sscanf(ind, "n%d.", &i)
+		return time.Duration((i*7919)%13) * 3 * time.Millisecond // a fixed shuffle
+	})
+	for _, unordered := range []bool{false, true} {
+		h := &recorder{}
+		b := &query.Batch{Source: newClient(t, srv), Concurrency: 8, Unordered: unordered}
+		if err := b.Run(context.Background(), query.NewReader(names, nil), h); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, n := range names {
+			for j := range 3 {
+				want = append(want, fmt.Sprintf("%s 10.0.0.%d", n, j))
+			}
+			want = append(want, "done "+n+" <nil>")
+		}
+		if !unordered && strings.Join(h.log, "\n") != strings.Join(want, "\n") {
+			t.Errorf("ordered: got\n%s", strings.Join(h.log, "\n"))
+		}
+		if unordered {
+			// the same lines, each indicator's records before its done, in another order
+			got := append([]string(nil), h.log...)
+			slices.Sort(got)
+			slices.Sort(want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("unordered: not the same results")
+			}
+			if strings.Join(h.log, "\n") == strings.Join(want, "\n") {
+				t.Errorf("unordered: results came in input order despite the shuffle")
+			}
+		}
+	}
+}
+
+// TestBatchConcurrency: 8 workers query 8 slow indicators at once.
+func TestBatchConcurrency(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.SetLatency(100 * time.Millisecond)
+	var names []string
+	for i := range 16 {
+		names = append(names, fmt.Sprintf("c%d.example", i))
+	}
+	b := &query.Batch{Source: newClient(t, srv), Concurrency: 8}
+	if err := b.Run(context.Background(), query.NewReader(names, nil), &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.MaxInFlight(); n != 8 {
+		t.Errorf("at most %d queries at once, want 8", n)
+	}
+}
+
+func TestBatchStopsOnWriteError(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("a.example", lines("a.example", 5)...)
+	srv.Add("b.example", lines("b.example", 5)...)
+	h := &failingHandler{after: 2}
+	err := (&query.Batch{Source: newClient(t, srv), Concurrency: 4}).Run(context.Background(), query.NewReader([]string{"a.example", "b.example"}, nil), h)
+	if !errors.Is(err, errBrokenPipe) || h.n != 3 {
+		t.Errorf("got %v after %d records, want the write error after the third", err, h.n)
+	}
+}
+
+var errBrokenPipe = errors.New("broken pipe")
+
+type failingHandler struct {
+	recorder
+	n, after int
+}
+
+func (f *failingHandler) Record(ind query.Indicator, r query.Record) error {
+	f.n++
+	if f.n > f.after {
+		return errBrokenPipe
+	}
+	return nil
 }

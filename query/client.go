@@ -3,22 +3,33 @@ package query
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultMaxRecordBytes bounds one line of an answer.
 const DefaultMaxRecordBytes = 4 << 20
 
 // Client queries a CIRCL Passive DNS server: GET <Endpoint>/<indicator>.
+// One Client serves every worker of a Batch: its HTTP client keeps
+// connections alive, and its rate limit and 429 pauses hold for all of them.
 type Client struct {
 	Endpoint *url.URL // e.g. https://www.circl.lu/pdns/query
 	HTTP     *http.Client
@@ -34,6 +45,20 @@ type Client struct {
 	// IdleTimeout abandons an answer when the server sends nothing for this
 	// long (an answer may take longer in all, as long as it keeps coming).
 	IdleTimeout time.Duration
+
+	// Retries is how many times a page is asked for again after a
+	// connection error, a cut or stalled answer, a 429 or a 5xx.
+	Retries int
+	// Backoff is the first wait before a retry; it doubles with each
+	// retry, with jitter, up to MaxBackoff. A Retry-After header wins.
+	Backoff, MaxBackoff time.Duration
+	// Limiter, when set, caps the rate of requests.
+	Limiter *rate.Limiter
+	// Log, when set, gets one line per request.
+	Log *slog.Logger
+
+	mu         sync.Mutex
+	pauseUntil time.Time // after a 429: no worker sends before then
 }
 
 // StalledError is an answer that stopped coming.
@@ -43,27 +68,17 @@ func (e *StalledError) Error() string {
 	return fmt.Sprintf("the server sent nothing for %v", e.After)
 }
 
-// idleReader cancels its request when a Read has waited too long.
-type idleReader struct {
-	r     io.Reader
-	timer *time.Timer
-	d     time.Duration
-}
-
-func (i *idleReader) Read(p []byte) (int, error) {
-	i.timer.Reset(i.d)
-	n, err := i.r.Read(p)
-	i.timer.Reset(i.d)
-	return n, err
-}
-
 // Query fetches ind's answer page by page, following x-dribble-cursor until
-// the server sends none, and streams its records to sink.
+// the server sends none, and streams its records to sink. A page that fails
+// in a way that may pass is asked for again; the records of it already
+// passed to sink are not passed again (within an answer, rrname, rrtype and
+// rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
 	var cursor string
 	line := 0 // line numbers run on across pages
+	seen := newSeenSet()
 	for {
-		next, err := c.page(ctx, ind, cursor, sink, &line)
+		next, err := c.pageWithRetries(ctx, ind, cursor, sink, &line, seen)
 		if err != nil || next == "" {
 			return err
 		}
@@ -71,6 +86,120 @@ func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
 			return &ProtocolError{Indicator: ind.Value, Msg: "the server sent the same x-dribble-cursor twice"}
 		}
 		cursor = next
+		seen.reset()
+	}
+}
+
+func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor string, sink Sink, line *int, seen *seenSet) (string, error) {
+	start := *line
+	for attempt := 1; ; attempt++ {
+		if err := c.wait(ctx); err != nil {
+			return "", err
+		}
+		*line = start
+		next, err := c.page(ctx, ind, cursor, sink, line, seen, attempt)
+		if err == nil || attempt > c.Retries || !retryable(err) {
+			return next, err
+		}
+		delay := c.backoff(attempt)
+		var rl *RateLimitError
+		var se *ServerError
+		switch {
+		case errors.As(err, &rl):
+			if rl.RetryAfter > 0 {
+				delay = rl.RetryAfter
+			}
+			c.pause(delay) // every worker waits, not only this one
+		case errors.As(err, &se) && se.RetryAfter > 0:
+			delay = se.RetryAfter
+		}
+		if c.Log != nil {
+			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", err.Error())
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return "", err
+		}
+	}
+}
+
+// retryable says whether a failure may pass: the connection (but not a
+// certificate or an unknown host), a cut or stalled answer, 429 and 5xx.
+func retryable(err error) bool {
+	var (
+		rl   *RateLimitError
+		se   *ServerError
+		qe   *QueryError
+		cert *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		hn   x509.HostnameError
+		dns  *net.DNSError
+	)
+	switch {
+	case errors.As(err, &rl):
+		return true
+	case errors.As(err, &se):
+		return se.Status >= 500
+	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn):
+		return false
+	case errors.As(err, &dns):
+		return !dns.IsNotFound
+	case errors.As(err, &qe):
+		return true
+	}
+	return false
+}
+
+// backoff is the wait before retry n (1, 2...): Backoff doubled n-1 times,
+// capped, with full jitter between half and all of it.
+func (c *Client) backoff(n int) time.Duration {
+	base, top := c.Backoff, c.MaxBackoff
+	if base <= 0 {
+		base = 500 * time.Millisecond
+	}
+	if top <= 0 {
+		top = 30 * time.Second
+	}
+	d := base << min(n-1, 20)
+	if d <= 0 || d > top {
+		d = top
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// pause holds every request back for d.
+func (c *Client) pause(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := time.Now().Add(d); t.After(c.pauseUntil) {
+		c.pauseUntil = t
+	}
+}
+
+// wait holds a request back for the pause after a 429, then for the rate limit.
+func (c *Client) wait(ctx context.Context) error {
+	c.mu.Lock()
+	d := time.Until(c.pauseUntil)
+	c.mu.Unlock()
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	if c.Limiter != nil {
+		return c.Limiter.Wait(ctx)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -104,9 +233,30 @@ func (c *Client) request(ctx context.Context, ind Indicator, cursor string) (*ht
 }
 
 // page fetches one page and returns the cursor of the next one, if any.
-func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink Sink, line *int) (string, error) {
+func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink Sink, line *int, seen *seenSet, attempt int) (next string, err error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
+	began := time.Now()
+	body := &countingReader{}
+	status := 0
+	if c.Log != nil {
+		defer func() {
+			attrs := []any{"url", c.Endpoint.JoinPath(ind.Value).Redacted(), "status", status, "bytes", body.n, "duration", time.Since(began).Round(time.Microsecond)}
+			if attempt > 1 {
+				attrs = append(attrs, "attempt", attempt)
+			}
+			if cursor != "" {
+				attrs = append(attrs, "cursor", cursor)
+			}
+			if err != nil {
+				attrs = append(attrs, "error", err.Error())
+			}
+			c.Log.Info("request", attrs...)
+		}()
+	}
+	// The idle timer runs while the client waits for the server: until the
+	// headers come, then during each read of the body, but not while the
+	// receiver of the records is busy.
 	var timer *time.Timer
 	if c.IdleTimeout > 0 {
 		stalled := &StalledError{After: c.IdleTimeout}
@@ -122,25 +272,48 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 		return "", c.failure(parent, ctx, ind, err)
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
+	body.r = resp.Body
 	if timer != nil {
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{&idleReader{r: resp.Body, timer: timer, d: c.IdleTimeout}, resp.Body}
+		timer.Stop()
+		body.timer, body.d = timer, c.IdleTimeout
 	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{body, resp.Body}
 	if err := statusError(ind, resp); err != nil {
 		return "", err
 	}
-	if e := resp.Header.Get("x-dribble-errors"); e != "" {
+	if e := resp.Header.Get("x-dribble-errors"); e != "" && attempt == 1 {
 		sink.Problem(&Warning{Indicator: ind.Value, Msg: "the server reports: " + describeDribbleErrors(e)})
 	}
-	if err := c.read(ind, resp, sink, line); err != nil {
+	if err := c.read(ind, resp, sink, line, seen); err != nil {
 		if se, ok := err.(sinkError); ok {
 			return "", se.err // the receiver's own reason to stop, as it gave it
 		}
 		return "", c.failure(parent, ctx, ind, err)
 	}
 	return resp.Header.Get("x-dribble-cursor"), nil
+}
+
+// countingReader counts the bytes of a body and, with a timer, arms it
+// only while a read waits for the server.
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.timer != nil {
+		c.timer.Reset(c.d)
+		defer c.timer.Stop()
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // failure names why a request failed: the caller's cancellation, a stall,
@@ -153,8 +326,8 @@ func (c *Client) failure(parent, ctx context.Context, ind Indicator, err error) 
 	if errors.As(context.Cause(ctx), &stalled) {
 		return &QueryError{Indicator: ind.Value, Err: stalled}
 	}
-	var qe *QueryError
-	if errors.As(err, &qe) || exitCoded(err) {
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
 		return err
 	}
 	return &QueryError{Indicator: ind.Value, Err: err}
@@ -164,11 +337,6 @@ func (c *Client) failure(parent, ctx context.Context, ind Indicator, err error) 
 type sinkError struct{ err error }
 
 func (e sinkError) Error() string { return e.err.Error() }
-
-func exitCoded(err error) bool {
-	var ec interface{ ExitCode() int }
-	return errors.As(err, &ec)
-}
 
 func statusError(ind Indicator, resp *http.Response) error {
 	switch code := resp.StatusCode; {
@@ -184,7 +352,8 @@ func statusError(ind Indicator, resp *http.Response) error {
 			body = nil // an error page's markup says nothing useful on one line
 		}
 		first, _, _ := bytes.Cut(bytes.TrimSpace(body), []byte("\n"))
-		return &ServerError{Indicator: ind.Value, Status: code, Body: string(bytes.TrimSpace(first))}
+		return &ServerError{Indicator: ind.Value, Status: code, Body: string(bytes.TrimSpace(first)),
+			RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 }
 
@@ -213,8 +382,12 @@ func describeDribbleErrors(v string) string {
 	return Quote(v, 300)
 }
 
-// read streams the records of one page's body to sink.
-func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int) error {
+// errCut is an answer that ended in the middle of a line.
+var errCut = errors.New("the answer was cut short")
+
+// read streams the records of one page's body to sink, skipping those in
+// seen (sent by an earlier attempt) and adding the others to it.
+func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, seen *seenSet) error {
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.Contains(mt, "html") {
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 80))
 		return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("the server sent %s, not NDJSON: %s", mt, Quote(string(head), 80))}
@@ -238,7 +411,7 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int) 
 		}
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				err = errors.New("the answer was cut short")
+				err = errCut
 			}
 			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("reading the answer: %w", err)}
 		}
@@ -252,7 +425,15 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int) 
 		first = false
 		rec, err := DecodeRecord(b)
 		if err != nil {
+			if !lines.ended {
+				// the last line, without its newline, does not parse: the
+				// connection was closed in the middle of it
+				return &QueryError{Indicator: ind.Value, Err: errCut}
+			}
 			sink.Problem(&RecordError{Indicator: ind.Value, Where: where, Err: err})
+			continue
+		}
+		if !seen.add(&rec) {
 			continue
 		}
 		if err := sink.Record(rec); err != nil {
@@ -260,3 +441,33 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int) 
 		}
 	}
 }
+
+// seenSet remembers the records of a page already passed on, by a hash of
+// (rrname, rrtype, rdata): 8 bytes a record, whatever their size.
+type seenSet struct {
+	seed maphash.Seed
+	m    map[uint64]struct{}
+}
+
+func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}} }
+
+// add records r and says whether it is new.
+func (s *seenSet) add(r *Record) bool {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(r.RRName)
+	h.WriteByte(0)
+	h.WriteString(r.RRType)
+	for _, v := range r.RData {
+		h.WriteByte(0)
+		h.WriteString(v)
+	}
+	k := h.Sum64()
+	if _, ok := s.m[k]; ok {
+		return false
+	}
+	s.m[k] = struct{}{}
+	return true
+}
+
+func (s *seenSet) reset() { clear(s.m) }

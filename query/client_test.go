@@ -262,3 +262,123 @@ func TestClientRepeatedCursor(t *testing.T) {
 		t.Errorf("got %v and %d records, want a ProtocolError after 2 pages", r.err, len(r.records))
 	}
 }
+
+// lines makes n records for name, numbered from 0.
+func lines(name string, n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, rec(name, fmt.Sprintf("10.0.%d.%d", i/256, i%256)))
+	}
+	return out
+}
+
+func retrying(c *query.Client) *query.Client {
+	c.Retries, c.Backoff, c.MaxBackoff = 3, time.Millisecond, 5*time.Millisecond
+	return c
+}
+
+// TestClientRetries: each failure that may pass is retried, and the answer
+// comes out whole, each record once.
+func TestClientRetries(t *testing.T) {
+	tests := map[string]circltest.Fault{
+		"503 then ok":               {Status: 503, Times: 2},
+		"429 then ok":               {Status: 429, Times: 1},
+		"cut mid-line":              {Cut: 3, Times: 2},
+		"reset":                     {Cut: 2, Reset: true, Times: 1},
+		"stalled mid-answer":        {Cut: 4, Stall: 2 * time.Second, Times: 1},
+		"cut on the first line too": {Cut: 0, Reset: true, Times: 1},
+	}
+	for name, fault := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := circltest.NewServer()
+			defer srv.Close()
+			srv.Add("example.com", lines("example.com", 5)...)
+			srv.Fail("example.com", fault)
+			c := retrying(newClient(t, srv))
+			c.PageSize = 0
+			c.IdleTimeout = 200 * time.Millisecond
+			r := run(c, "example.com")
+			if r.err != nil || len(r.problems) > 0 {
+				t.Fatalf("err %v, problems %v", r.err, r.problems)
+			}
+			if got := r.rdata(); got != "10.0.0.0,10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4" {
+				t.Errorf("records %s", got)
+			}
+		})
+	}
+}
+
+func TestClientRetriesAPage(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 7)...)
+	srv.Fail("example.com", circltest.Fault{Status: 502, Times: 2})
+	c := retrying(newClient(t, srv)) // pages of 2
+	r := run(c, "example.com")
+	if r.err != nil || len(r.records) != 7 || len(srv.Requests()) != 2+4 {
+		t.Errorf("err %v, %d records, %d requests", r.err, len(r.records), len(srv.Requests()))
+	}
+}
+
+func TestClientGivesUp(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Fail("example.com", circltest.Fault{Status: 429})
+	c := retrying(newClient(t, srv))
+	r := run(c, "example.com")
+	var rl *query.RateLimitError
+	if !errors.As(r.err, &rl) || len(srv.Requests()) != 4 {
+		t.Errorf("err %v after %d requests, want a RateLimitError after 4", r.err, len(srv.Requests()))
+	}
+	// what cannot pass is not retried
+	srv.Fail("example.com", circltest.Fault{Status: 404})
+	before := len(srv.Requests())
+	if r := run(c, "example.com"); r.err == nil || len(srv.Requests()) != before+1 {
+		t.Errorf("404: err %v after %d requests", r.err, len(srv.Requests())-before)
+	}
+}
+
+func TestClientRetryAfter(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 1)...)
+	srv.Fail("example.com", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "1"}})
+	c := retrying(newClient(t, srv))
+	r := run(c, "example.com")
+	reqs := srv.Requests()
+	if r.err != nil || len(reqs) != 2 {
+		t.Fatalf("err %v, %d requests", r.err, len(reqs))
+	}
+	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < time.Second {
+		t.Errorf("retried after %v, before the Retry-After of 1s", gap)
+	}
+}
+
+// TestClient429SlowsEveryWorker: after a 429 with Retry-After, no request
+// of the same client goes out before the pause is over, whoever sends it.
+func TestClient429SlowsEveryWorker(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("a.example", lines("a.example", 1)...)
+	srv.Add("b.example", lines("b.example", 1)...)
+	srv.Fail("a.example", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "1"}})
+	c := retrying(newClient(t, srv))
+	a := make(chan result)
+	go func() { a <- run(c, "a.example") }() // gets the 429, waits, succeeds
+	for len(srv.Requests()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the 429 has reached the client
+	if r := run(c, "b.example"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r := <-a; r.err != nil {
+		t.Fatal(r.err)
+	}
+	reqs := srv.Requests()
+	for _, req := range reqs[1:] {
+		if gap := req.Time.Sub(reqs[0].Time); gap < time.Second {
+			t.Errorf("%s asked %v after the 429, within its Retry-After", req.Indicator, gap)
+		}
+	}
+}

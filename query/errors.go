@@ -37,9 +37,10 @@ func (e *RateLimitError) ExitCode() int { return 1 }
 
 // ServerError is any other unexpected status, 5xx among them.
 type ServerError struct {
-	Indicator string
-	Status    int
-	Body      string // the start of the body, for the message
+	Indicator  string
+	Status     int
+	Body       string        // the start of the body, for the message
+	RetryAfter time.Duration // from a Retry-After header (503), or 0
 }
 
 func (e *ServerError) Error() string {

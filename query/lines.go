@@ -22,8 +22,9 @@ func (e *LineTooLongError) Error() string {
 type lineReader struct {
 	br   *bufio.Reader
 	max  int
-	long []byte // holds a line that spans more than one buffer
-	line int    // number of the line last returned, from 1
+	long  []byte // holds a line that spans more than one buffer
+	line  int    // number of the line last returned, from 1
+	ended bool   // the line last returned ended with a newline
 }
 
 func newLineReader(r io.Reader, max int) *lineReader {
@@ -57,6 +58,7 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, err
 		}
 		l.line++
+		l.ended = len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
 		if tooLong {
 			return nil, &LineTooLongError{Max: l.max}
 		}

@@ -8,7 +8,9 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -25,13 +27,25 @@ type Fault struct {
 	Status      int               // the status to answer with, instead of 200
 	Body        string            // the body to send instead of the records
 	ContentType string            // instead of application/x-ndjson
-	Header      map[string]string // extra response headers, e.g. x-dribble-errors
+	Header      map[string]string // extra response headers, e.g. x-dribble-errors, Retry-After
+
+	// Cut sends the first Cut lines of the answer (or page), half of the
+	// next one, and closes the connection; with Reset, it resets it (RST).
+	Cut   int
+	Reset bool
+	// Stall sends the first Cut lines (all with Cut 0), then waits this long.
+	Stall time.Duration
+
+	// Times limits the fault to the first Times requests for the
+	// indicator (0: every request); later ones are answered well.
+	Times int
 }
 
 // Request is what the server was asked, for assertions.
 type Request struct {
 	Indicator string
 	Header    http.Header
+	Time      time.Time
 }
 
 // Server is a fake CIRCL Passive DNS server.
@@ -41,17 +55,28 @@ type Server struct {
 	mu       sync.Mutex
 	answers  map[string][]string // indicator -> NDJSON lines
 	faults   map[string]Fault
+	asked    map[string]int // indicator -> requests so far
 	user     string
 	password string
 	token    string
-	latency  time.Duration
+	latency  func(indicator string) time.Duration
 	noPages  bool
 	requests []Request
+	inFlight int // requests being answered now
+	maxIn    int // the most at once
+}
+
+// MaxInFlight is the largest number of requests the server was answering
+// at the same time.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxIn
 }
 
 // NewServer starts a fake server; Close it when done.
 func NewServer() *Server {
-	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}}
+	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -124,9 +149,14 @@ func (s *Server) RequireToken(token string) {
 
 // SetLatency delays every answer by d.
 func (s *Server) SetLatency(d time.Duration) {
+	s.SetLatencyFunc(func(string) time.Duration { return d })
+}
+
+// SetLatencyFunc delays the answers for each indicator by what f says.
+func (s *Server) SetLatencyFunc(f func(indicator string) time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.latency = d
+	s.latency = f
 }
 
 // IgnorePagination makes the server answer everything at once, as servers
@@ -151,17 +181,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Indicator: ind, Header: r.Header.Clone()})
+	s.inFlight++
+	s.maxIn = max(s.maxIn, s.inFlight)
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	s.requests = append(s.requests, Request{Indicator: ind, Header: r.Header.Clone(), Time: time.Now()})
 	lines := s.answers[ind]
+	s.asked[ind]++
 	fault, hasFault := s.faults[ind]
+	if hasFault && fault.Times > 0 && s.asked[ind] > fault.Times {
+		hasFault = false
+	}
 	user, password, token, latency, noPages := s.user, s.password, s.token, s.latency, s.noPages
 	s.mu.Unlock()
 
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
+	if latency != nil {
+		if d := latency(ind); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
 		}
 	}
 	if !authorised(r, user, password, token) {
@@ -199,12 +242,60 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			h.Set("x-dribble-cursor", encodeCursor(end))
 		}
 	}
+	lines = lines[start:end]
+	if hasFault && (fault.Cut > 0 || fault.Reset) && fault.Stall == 0 {
+		cut(w, h, lines, fault)
+		return
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	for _, l := range lines[start:end] {
+	n := len(lines)
+	if hasFault && fault.Stall > 0 && fault.Cut > 0 {
+		n = min(fault.Cut, n)
+	}
+	for _, l := range lines[:n] {
 		bw.WriteString(l)
 		bw.WriteByte('\n')
 	}
 	bw.Flush()
+	if hasFault && fault.Stall > 0 {
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(fault.Stall):
+		case <-r.Context().Done():
+			return
+		}
+		for _, l := range lines[n:] {
+			bw.WriteString(l)
+			bw.WriteByte('\n')
+		}
+		bw.Flush()
+	}
+}
+
+// cut answers with the first f.Cut lines and half of the next, with no
+// length announced, then closes the connection, or resets it.
+func cut(w http.ResponseWriter, h http.Header, lines []string, f Fault) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nConnection: close\r\n", h.Get("Content-Type"))
+	if c := h.Get("x-dribble-cursor"); c != "" {
+		fmt.Fprintf(buf, "x-dribble-cursor: %s\r\n", c)
+	}
+	buf.WriteString("\r\n")
+	n := min(f.Cut, len(lines))
+	for _, l := range lines[:n] {
+		buf.WriteString(l + "\n")
+	}
+	if n < len(lines) {
+		buf.WriteString(lines[n][:len(lines[n])/2])
+	}
+	buf.Flush()
+	if tc, ok := conn.(*net.TCPConn); ok && f.Reset {
+		tc.SetLinger(0) // close with RST
+	}
 }
 
 func authorised(r *http.Request, user, password, token string) bool {

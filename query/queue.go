@@ -1,0 +1,113 @@
+package query
+
+import (
+	"context"
+	"sync"
+)
+
+type eventKind int
+
+const (
+	evRecord   eventKind = iota // a record the selection kept
+	evValue                     // an output of the jq program
+	evProblem                   // a problem that does not end the query
+	evDone                      // the query ended (err says how)
+	evInputEnd                  // Unordered: no more jobs will start
+)
+
+// event is something a job produced, on its way to the Handler.
+type event struct {
+	kind   eventKind
+	job    *job
+	record Record
+	value  any
+	err    error
+}
+
+// queue passes events from the workers to the writer. It is unbounded
+// until given a bound: past it, push waits for the writer (backpressure).
+type queue struct {
+	mu     sync.Mutex
+	items  []event
+	bound  int // 0: unbounded
+	closed bool
+	ready  chan struct{} // wakes the writer
+	space  chan struct{} // wakes a waiting pusher
+}
+
+func newQueue(bound int) *queue {
+	return &queue{bound: bound, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// push adds ev, waiting while the queue is at its bound; it gives up with
+// ctx's error when ctx is done.
+func (q *queue) push(ctx context.Context, ev event) error {
+	for {
+		q.mu.Lock()
+		if q.bound == 0 || len(q.items) < q.bound {
+			q.items = append(q.items, ev)
+			q.mu.Unlock()
+			wake(q.ready)
+			return nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// pushLast adds ev whatever the bound (a job's final event must never
+// wait), and closes the queue when close is set.
+func (q *queue) pushLast(ev event, close bool) {
+	q.mu.Lock()
+	q.items = append(q.items, ev)
+	q.closed = q.closed || close
+	q.mu.Unlock()
+	wake(q.ready)
+}
+
+// pop returns the next event, waiting for one; false when the queue is
+// closed and empty, or ctx is done.
+func (q *queue) pop(ctx context.Context) (event, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			ev := q.items[0]
+			q.items[0] = event{}
+			q.items = q.items[1:]
+			if len(q.items) == 0 {
+				q.items = q.items[:0:0] // let the backing array go
+			}
+			q.mu.Unlock()
+			wake(q.space)
+			return ev, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return event{}, false
+		}
+		select {
+		case <-q.ready:
+		case <-ctx.Done():
+			return event{}, false
+		}
+	}
+}
+
+// setBound starts backpressure: the queue's job is being written now.
+func (q *queue) setBound(n int) {
+	q.mu.Lock()
+	q.bound = n
+	q.mu.Unlock()
+}
