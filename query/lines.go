@@ -20,8 +20,8 @@ func (e *LineTooLongError) Error() string {
 // line ending (LF or CRLF), in bounded memory: a line longer than max is
 // discarded as it is read and reported as a *LineTooLongError.
 type lineReader struct {
-	br   *bufio.Reader
-	max  int
+	br    *bufio.Reader
+	max   int
 	long  []byte // holds a line that spans more than one buffer
 	line  int    // number of the line last returned, from 1
 	ended bool   // the line last returned ended with a newline
