@@ -31,6 +31,14 @@ type grammar struct {
 	Source        string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config        configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
+	// Batch
+	Concurrency int     `group:"batch" short:"c" default:"4" env:"CIRCL_PDNS_CONCURRENCY" placeholder:"N" help:"Queries in flight at once."`
+	Rate        float64 `group:"batch" env:"CIRCL_PDNS_RATE" placeholder:"R" help:"At most R requests per second (default: no cap)."`
+	Retries     int     `group:"batch" default:"3" env:"CIRCL_PDNS_RETRIES" placeholder:"N" help:"Retries of a request after a connection error, a cut or stalled answer, a 429 or a 5xx (with backoff; Retry-After is obeyed)."`
+	Unordered   bool    `group:"batch" help:"Print records as they arrive instead of in input order."`
+	Verbose     bool    `group:"batch" short:"v" help:"Log each request (URL, status, bytes, duration, retries) and say a summary at the end, on standard error."`
+	NoProgress  bool    `group:"batch" help:"No progress bar (there is one only when standard error is a terminal)."`
+
 	// Selection
 	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
 	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
@@ -54,6 +62,7 @@ type grammar struct {
 
 var groups = []kong.Group{
 	{Key: "connection", Title: "Connection:"},
+	{Key: "batch", Title: "Batch:"},
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
 	{Key: "output", Title: "Output:"},

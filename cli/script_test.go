@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -25,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // exits is a script command: "exec exits N PROG ARGS..." runs PROG and
-// succeeds when PROG's exit status is N.
+// succeeds when PROG's exit status is N. It passes SIGINT and SIGTERM on.
 func exits() {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: exits N PROG [ARGS...]")
@@ -34,7 +37,18 @@ func exits() {
 	want, _ := strconv.Atoi(os.Args[1])
 	cmd := exec.Command(os.Args[2], os.Args[3:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sigs := make(chan os.Signal, 1) // "kill -INT" in a script reaches PROG
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for sig := range sigs {
+			cmd.Process.Signal(sig)
+		}
+	}()
+	err := cmd.Wait()
 	got := cmd.ProcessState.ExitCode()
 	if err != nil && got < 0 {
 		fmt.Fprintln(os.Stderr, err)
@@ -73,7 +87,8 @@ func TestScript(t *testing.T) {
 // its endpoint in $PDNS_URL (and its port in $PDNS_PORT).
 //
 //	pdns-serve [-user U:P] [-token T] [-latency D] [-nopages]
-//	           [-status IND=CODE]... [-body IND=FILE]... [-header IND=K:V]... [DUMP]
+//	           [-status IND=CODE]... [-body IND=FILE]... [-header IND=K:V]...
+//	           [-cut IND=N]... [-reset IND=N]... [-stall IND=D]... [-times IND=N]... [DUMP]
 func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! pdns-serve")
@@ -107,6 +122,32 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 			f.ContentType = "text/html; charset=utf-8"
 		}
 		return nil
+	})
+	fs.Func("times", "limit the faults of IND to its first N requests", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Times, err = strconv.Atoi(v)
+		return err
+	})
+	fs.Func("cut", "cut the answer to IND after N lines", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Cut, err = strconv.Atoi(v)
+		return err
+	})
+	fs.Func("reset", "reset the connection of IND=N after N lines", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Cut, err = strconv.Atoi(v)
+		f.Reset = true
+		return err
+	})
+	fs.Func("stall", "stall the answer to IND=DURATION after its first line", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Stall, err = time.ParseDuration(v)
+		f.Cut = 1
+		return err
 	})
 	fs.Func("header", "add header K:V to the answer to IND", func(s string) error {
 		f, v := fault(s)

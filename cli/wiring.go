@@ -6,16 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/term"
+	"golang.org/x/time/rate"
 
 	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
@@ -23,11 +26,14 @@ import (
 
 // command is one run, wired from the grammar.
 type command struct {
-	source    query.Source
-	selection *query.Selection
-	format    string
-	out       output.Writer
-	stderr    io.Writer
+	source      query.Source
+	selection   *query.Selection
+	format      string
+	out         output.Writer
+	report      *reporter
+	summary     bool // say the summary line at the end
+	concurrency int
+	unordered   bool
 }
 
 func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
@@ -35,7 +41,27 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &command{stderr: stderr, selection: sel, format: g.Output}
+	switch {
+	case g.Concurrency < 1:
+		return nil, usageError{fmt.Errorf("--concurrency %d: want 1 or more", g.Concurrency)}
+	case g.Rate < 0:
+		return nil, usageError{fmt.Errorf("--rate %v: want a positive number of requests per second", g.Rate)}
+	case g.Retries < 0:
+		return nil, usageError{fmt.Errorf("--retries %d: want 0 or more", g.Retries)}
+	}
+	stderrTTY := isTerminal(stderr)
+	total := -1 // unknown: indicators come from standard input
+	if len(g.Indicators) > 0 && !slices.Contains(g.Indicators, "-") {
+		total = len(g.Indicators)
+	}
+	c := &command{
+		selection:   sel,
+		format:      g.Output,
+		report:      newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total),
+		summary:     stderrTTY || g.Verbose,
+		concurrency: g.Concurrency,
+		unordered:   g.Unordered,
+	}
 	tty := isTerminal(stdout)
 	if c.format == "auto" {
 		c.format = "jsonl"
@@ -57,11 +83,14 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.Verbose {
+		client.Log = slog.New(slog.NewTextHandler(c.report, nil))
+	}
 	if len(sel.RRTypes) == 1 {
 		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it
 	}
 	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
-		fmt.Fprintln(stderr, "circl-pdns: warning: the server's TLS certificate is not verified (--no-verify-ssl)")
+		fmt.Fprintln(c.report, "circl-pdns: warning: the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	c.source = client
 	return c, nil
@@ -192,6 +221,7 @@ func newClient(g *grammar) (*query.Client, error) {
 		return nil, usageError{fmt.Errorf("--page-size %d: want 0 or more", g.PageSize)}
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = g.Concurrency // one kept-alive connection per worker
 	transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: !g.VerifySSL}
 	transport.ResponseHeaderTimeout = g.Timeout
 	transport.DialContext = (&net.Dialer{Timeout: g.Timeout, KeepAlive: 30 * time.Second}).DialContext
@@ -206,36 +236,52 @@ func newClient(g *grammar) (*query.Client, error) {
 		PageSize:           g.PageSize,
 		DisableActiveQuery: g.NoActiveQuery,
 		IdleTimeout:        g.Timeout,
+		Retries:            g.Retries,
+		Limiter:            limiter(g.Rate),
 	}, nil
+}
+
+// limiter caps requests at r a second; nil for no cap.
+func limiter(r float64) *rate.Limiter {
+	if r <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(r), 1)
 }
 
 // run queries every indicator of in and returns the exit status.
 func (c *command) run(ctx context.Context, in *query.Reader) int {
-	h := &handler{out: c.out, format: c.format, stderr: c.stderr}
-	err := (&query.Batch{Source: c.source, Selection: c.selection}).Run(ctx, in, h)
+	h := &handler{out: c.out, format: c.format, report: c.report}
+	b := &query.Batch{Source: c.source, Selection: c.selection, Concurrency: c.concurrency, Unordered: c.unordered}
+	err := b.Run(ctx, in, h)
 	closeErr := c.out.Close()
-	var halt *query.HaltError
+	c.report.finish()
 	if err == nil && h.writeErr == nil {
 		h.writeErr = closeErr
 	}
+	status := h.status
+	var halt *query.HaltError
 	switch {
 	case h.writeErr != nil:
 		if errors.Is(h.writeErr, syscall.EPIPE) {
-			return exitOK // stdout was closed (| head): nothing more is wanted
+			return exitOK // stdout was closed (| head): nothing more is wanted, quietly
 		}
-		fmt.Fprintf(c.stderr, "circl-pdns: writing output: %v\n", h.writeErr)
-		return max(h.status, exitFailed)
+		fmt.Fprintf(c.report, "circl-pdns: writing output: %v\n", h.writeErr)
+		status = max(status, exitFailed)
 	case ctx.Err() != nil:
-		fmt.Fprintln(c.stderr, "circl-pdns: interrupted")
-		return exitInterrupted
+		fmt.Fprintln(c.report, "circl-pdns: interrupted")
+		status = exitInterrupted
 	case errors.As(err, &halt):
-		io.WriteString(c.stderr, output.TerminalLines(halt.Message))
-		return halt.Code
+		io.WriteString(c.report, output.TerminalLines(halt.Message))
+		status = halt.Code
 	case err != nil && exitCode(err) != exitAuth: // an AuthError was reported already
-		fmt.Fprintf(c.stderr, "circl-pdns: %v\n", err)
-		return max(h.status, exitFailed)
+		c.report.problem(err)
+		status = max(status, exitFailed)
 	}
-	return h.status
+	if c.summary {
+		fmt.Fprintln(c.report, c.report.summary())
+	}
+	return status
 }
 
 // handler reports what a Batch produces: records to the output writer,
@@ -243,7 +289,7 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 type handler struct {
 	out       output.Writer
 	format    string
-	stderr    io.Writer
+	report    *reporter
 	status    int
 	writeErr  error
 	notRecord bool // a jq output that is not a record was reported
@@ -257,6 +303,7 @@ func (h *handler) Value(ind query.Indicator, v any) error {
 			h.writeErr = err
 			return err
 		}
+		h.report.record()
 		return nil
 	}
 	r, err := query.RecordFromValue(v)
@@ -276,6 +323,7 @@ func (h *handler) Record(ind query.Indicator, r query.Record) error {
 		h.writeErr = err
 		return err
 	}
+	h.report.record()
 	return nil
 }
 
@@ -290,10 +338,11 @@ func (h *handler) Done(ind query.Indicator, err error) error {
 		h.writeErr = err
 		return err
 	}
+	h.report.done()
 	return nil
 }
 
 func (h *handler) Problem(err error) {
-	fmt.Fprintf(h.stderr, "circl-pdns: %v\n", err)
+	h.report.problem(err)
 	h.status = max(h.status, exitCode(err))
 }

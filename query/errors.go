@@ -7,7 +7,8 @@ import (
 )
 
 // Each failure has its own type, and each type knows the exit status it
-// leads to (see the README's table of exit codes).
+// leads to (see the README's table of exit codes) and the kind of failure it
+// is, for the end-of-run summary.
 
 // AuthError is a 401 or 403: the credentials were refused, and every other
 // query would be refused too.
@@ -20,6 +21,7 @@ func (e *AuthError) Error() string {
 	return fmt.Sprintf("%s: authentication refused (%s): check --user and --password, or --token", e.Indicator, statusText(e.Status))
 }
 func (e *AuthError) ExitCode() int { return 3 }
+func (e *AuthError) Kind() string  { return "refused credentials" }
 
 // RateLimitError is a 429: the service asks the client to slow down.
 type RateLimitError struct {
@@ -34,6 +36,7 @@ func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("%s: rate-limited by the server (429)", e.Indicator)
 }
 func (e *RateLimitError) ExitCode() int { return 1 }
+func (e *RateLimitError) Kind() string  { return "rate-limited" }
 
 // ServerError is any other unexpected status, 5xx among them.
 type ServerError struct {
@@ -51,6 +54,7 @@ func (e *ServerError) Error() string {
 	return msg
 }
 func (e *ServerError) ExitCode() int { return 1 }
+func (e *ServerError) Kind() string  { return "server error" }
 
 // ProtocolError is an answer that is not what the protocol promises, such as
 // an HTML page with status 200.
@@ -61,6 +65,7 @@ type ProtocolError struct {
 
 func (e *ProtocolError) Error() string { return e.Indicator + ": " + e.Msg }
 func (e *ProtocolError) ExitCode() int { return 1 }
+func (e *ProtocolError) Kind() string  { return "not NDJSON" }
 
 // RecordError is one line of an answer (or of a dump) that is not a record.
 // The rest of the answer is still read.
@@ -75,6 +80,7 @@ func (e *RecordError) Error() string {
 }
 func (e *RecordError) Unwrap() error { return e.Err }
 func (e *RecordError) ExitCode() int { return 1 }
+func (e *RecordError) Kind() string  { return "bad record" }
 
 // QueryError is a query that failed for another reason: the connection, a
 // cut answer, a local file.
@@ -86,6 +92,7 @@ type QueryError struct {
 func (e *QueryError) Error() string { return e.Indicator + ": " + e.Err.Error() }
 func (e *QueryError) Unwrap() error { return e.Err }
 func (e *QueryError) ExitCode() int { return 1 }
+func (e *QueryError) Kind() string  { return "connection" }
 
 // Warning is something the user should know that does not make the query
 // fail, such as a result set the server capped.
@@ -96,6 +103,7 @@ type Warning struct {
 
 func (e *Warning) Error() string { return "warning: " + e.Indicator + ": " + e.Msg }
 func (e *Warning) ExitCode() int { return 0 }
+func (e *Warning) Kind() string  { return "warning" }
 
 func statusText(code int) string {
 	if t := http.StatusText(code); t != "" {

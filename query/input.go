@@ -23,6 +23,7 @@ func (e *InputError) Error() string {
 }
 func (e *InputError) Unwrap() error { return e.Err }
 func (e *InputError) ExitCode() int { return 1 }
+func (e *InputError) Kind() string  { return "bad input" }
 
 // Quote renders untrusted text for a message on one line: quoted, with
 // control, invisible and bidi characters escaped, cut after max bytes.

@@ -107,6 +107,7 @@ type JQError struct {
 
 func (e *JQError) Error() string { return e.Indicator + ": --jq: " + e.Err.Error() }
 func (e *JQError) ExitCode() int { return 1 }
+func (e *JQError) Kind() string  { return "jq error" }
 
 // HaltError is jq's halt or halt_error: the run stops with Code; Message,
 // if any, is for standard error.

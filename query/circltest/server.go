@@ -338,3 +338,14 @@ func decodeCursor(c string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(string(b), "offset:"))
 	return n
 }
+
+// Generate makes n realistic COF records for name: A records with
+// distinct addresses and times, as a busy name has.
+func Generate(name string, n int) []string {
+	out := make([]string, n)
+	for i := range n {
+		out[i] = fmt.Sprintf(`{"count": %d, "origin": "https://www.circl.lu/pdns/", "time_first": %d, "rrtype": "A", "rrname": %q, "rdata": "%d.%d.%d.%d", "time_last": %d}`,
+			1+i%997, 1400000000+i*60, name, 10+i>>24&0xff, i>>16&0xff, i>>8&0xff, i&0xff, 1500000000+i*60)
+	}
+	return out
+}

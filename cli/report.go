@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+)
+
+// reporter owns standard error: messages, the -v log, the progress bar
+// (only on a terminal) and the end-of-run summary. It is safe for use by
+// several goroutines, since the -v log is written by the workers.
+type reporter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	bar     *progressbar.ProgressBar // nil: no progress bar
+	started time.Time
+
+	indicators, records, warnings int
+	failures                      map[string]int // by kind
+}
+
+func newReporter(w io.Writer, progress bool, total int) *reporter {
+	r := &reporter{w: w, started: time.Now(), failures: map[string]int{}}
+	if progress {
+		r.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription("indicators"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("ind"),
+			progressbar.OptionSetPredictTime(total > 0),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionFullWidth(),
+		)
+	}
+	return r
+}
+
+// Write writes a line of the -v log (or any text) above the progress bar.
+func (r *reporter) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+	return r.w.Write(p)
+}
+
+// problem reports err on a line of its own and counts it.
+func (r *reporter) problem(err error) {
+	fmt.Fprintf(r, "circl-pdns: %v\n", err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if exitCode(err) == exitOK {
+		r.warnings++
+		return
+	}
+	kind := "failed"
+	if k, ok := err.(interface{ Kind() string }); ok {
+		kind = k.Kind()
+	}
+	r.failures[kind]++
+}
+
+// record counts one record (or jq output) written.
+func (r *reporter) record() {
+	r.mu.Lock()
+	r.records++
+	r.mu.Unlock()
+}
+
+// done counts one indicator queried and moves the bar.
+func (r *reporter) done() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.indicators++
+	if r.bar != nil {
+		r.bar.Describe(fmt.Sprintf("%d records, %d failed", r.records, r.failed()))
+		r.bar.Add(1)
+	}
+}
+
+func (r *reporter) failed() int {
+	n := 0
+	for _, c := range r.failures {
+		n += c
+	}
+	return n
+}
+
+// finish takes the progress bar away.
+func (r *reporter) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Finish()
+		r.bar.Clear()
+		r.bar = nil
+	}
+}
+
+// summary is the one line said at the end of a run.
+func (r *reporter) summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, what)
+		}
+		return fmt.Sprintf("%d %ss", n, what)
+	}
+	parts := []string{plural(r.indicators, "indicator"), plural(r.records, "record")}
+	if n := r.failed(); n > 0 {
+		kinds := make([]string, 0, len(r.failures))
+		for k, c := range r.failures {
+			kinds = append(kinds, fmt.Sprintf("%d %s", c, k))
+		}
+		slices.Sort(kinds)
+		parts = append(parts, fmt.Sprintf("%s (%s)", plural(n, "failure"), strings.Join(kinds, ", ")))
+	}
+	if r.warnings > 0 {
+		parts = append(parts, plural(r.warnings, "warning"))
+	}
+	parts = append(parts, time.Since(r.started).Round(time.Millisecond).String())
+	return "circl-pdns: " + strings.Join(parts, ", ")
+}
