@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-
 )
 
 // reporter owns standard error: messages, the -v log, the progress bar
