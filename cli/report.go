@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,8 +21,9 @@ type reporter struct {
 	bar     *progressbar.ProgressBar // nil: no progress bar
 	started time.Time
 
-	indicators, records, warnings int
-	failures                      map[string]int // by kind
+	records              atomic.Int64 // counted apart: one a record, no lock
+	indicators, warnings int
+	failures             map[string]int // by kind
 }
 
 func newReporter(w io.Writer, progress bool, total int) *reporter {
@@ -70,11 +72,7 @@ func (r *reporter) problem(err error) {
 }
 
 // record counts one record (or jq output) written.
-func (r *reporter) record() {
-	r.mu.Lock()
-	r.records++
-	r.mu.Unlock()
-}
+func (r *reporter) record() { r.records.Add(1) }
 
 // done counts one indicator queried and moves the bar.
 func (r *reporter) done() {
@@ -82,7 +80,7 @@ func (r *reporter) done() {
 	defer r.mu.Unlock()
 	r.indicators++
 	if r.bar != nil {
-		r.bar.Describe(fmt.Sprintf("%d records, %d failed", r.records, r.failed()))
+		r.bar.Describe(fmt.Sprintf("%d records, %d failed", r.records.Load(), r.failed()))
 		r.bar.Add(1)
 	}
 }
@@ -116,7 +114,7 @@ func (r *reporter) summary() string {
 		}
 		return fmt.Sprintf("%d %ss", n, what)
 	}
-	parts := []string{plural(r.indicators, "indicator"), plural(r.records, "record")}
+	parts := []string{plural(r.indicators, "indicator"), plural(int(r.records.Load()), "record")}
 	if n := r.failed(); n > 0 {
 		kinds := make([]string, 0, len(r.failures))
 		for k, c := range r.failures {

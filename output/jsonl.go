@@ -24,8 +24,10 @@ func NewJSONL(w io.Writer) *JSONL {
 	return &JSONL{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
+// Record writes r; indicators are plain ASCII without quotes or
+// backslashes, so "query" needs no escaping.
 func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
-	j.buf = r.AppendJSON(j.buf[:0], query.Field{Key: "query", Value: jsonString(q.Value)})
+	j.buf = r.AppendJSON(j.buf[:0], query.Field{Key: "query", Value: `"` + q.Value + `"`})
 	return j.line(j.buf)
 }
 
@@ -37,15 +39,18 @@ func (j *JSONL) Value(_ query.Indicator, v any) error {
 	return j.line(b)
 }
 
+// line writes b and a newline; b is the writer's own to append to.
 func (j *JSONL) line(b []byte) error {
-	j.out = append(appendSafeJSON(j.out[:0], b), '\n')
-	_, err := j.w.Write(j.out)
+	for _, c := range b {
+		if c >= 0x7f { // rare: something may need escaping
+			j.out = appendSafeJSON(j.out[:0], b)
+			b = j.out
+			break
+		}
+	}
+	_, err := j.w.Write(append(b, '\n'))
 	return err
 }
 
 func (j *JSONL) End(query.Indicator) error { return j.w.Flush() }
 func (j *JSONL) Close() error              { return j.w.Flush() }
-
-// jsonString is an indicator as a JSON string: indicators are plain ASCII
-// without quotes or backslashes, so no escaping is needed.
-func jsonString(s string) []byte { return []byte(`"` + s + `"`) }

@@ -67,7 +67,12 @@ func CSVCell(s string) string {
 // bidirectional overrides and other format characters, line and paragraph
 // separators) written as \u escapes: the same JSON value, safe to show.
 func appendSafeJSON(dst, line []byte) []byte {
-	for i := 0; i < len(line); {
+	i := 0
+	for i < len(line) && line[i] < 0x7f { // the common case: plain ASCII
+		i++
+	}
+	dst = append(dst, line[:i]...)
+	for i < len(line) {
 		c := line[i]
 		if c < 0x7f {
 			dst = append(dst, c)

@@ -39,7 +39,7 @@ type Batch struct {
 // headBacklog bounds what the streaming answer may have waiting for the
 // Handler: past it, the query waits, so that memory does not grow with the
 // size of an answer when the output is slower than the network.
-const headBacklog = 4096
+const headBacklog = 1024
 
 // Run reads indicators as they come (so that it works behind tail -f) and
 // queries them. It stops early when ctx is done (even while input is
@@ -146,6 +146,7 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 
 // writeOrdered writes each job's events in input order.
 func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
+	var evs []event
 	for {
 		var j *job
 		select {
@@ -158,12 +159,14 @@ func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 		}
 		j.events.setBound(headBacklog) // its turn: it streams, with backpressure
 		for {
-			ev, ok := j.events.pop(ctx)
-			if !ok {
+			var ok bool
+			if evs, ok = j.events.popAll(ctx, evs); !ok {
 				break
 			}
-			if err := deliver(ev, h); err != nil {
-				return err
+			for _, ev := range evs {
+				if err := deliver(ev, h); err != nil {
+					return err
+				}
 			}
 		}
 		if ctx.Err() != nil {
@@ -175,20 +178,23 @@ func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 // writeUnordered writes events as they come, until every job is done.
 func writeUnordered(ctx context.Context, q *queue, started *int, h Handler) error {
 	done, inputEnded := 0, false
+	var evs []event
 	for !inputEnded || done < *started {
-		ev, ok := q.pop(ctx)
-		if !ok {
+		var ok bool
+		if evs, ok = q.popAll(ctx, evs); !ok {
 			return ctx.Err()
 		}
-		switch ev.kind {
-		case evInputEnd:
-			inputEnded = true // *started is final: it was set before this event
-			continue
-		case evDone:
-			done++
-		}
-		if err := deliver(ev, h); err != nil {
-			return err
+		for _, ev := range evs {
+			switch ev.kind {
+			case evInputEnd:
+				inputEnded = true // *started is final: it was set before this event
+				continue
+			case evDone:
+				done++
+			}
+			if err := deliver(ev, h); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

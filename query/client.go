@@ -119,6 +119,7 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 		if err := sleep(ctx, delay); err != nil {
 			return "", err
 		}
+		seen.retry()
 	}
 }
 
@@ -404,9 +405,9 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 			return nil
 		}
 		*line++
-		where := "answer line " + strconv.Itoa(*line)
+		where := func() string { return "answer line " + strconv.Itoa(*line) }
 		if isLineTooLong(err) {
-			sink.Problem(&RecordError{Indicator: ind.Value, Where: where, Err: err})
+			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
 			continue
 		}
 		if err != nil {
@@ -430,7 +431,7 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 				// connection was closed in the middle of it
 				return &QueryError{Indicator: ind.Value, Err: errCut}
 			}
-			sink.Problem(&RecordError{Indicator: ind.Value, Where: where, Err: err})
+			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
 			continue
 		}
 		if !seen.add(&rec) {
@@ -443,13 +444,26 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 }
 
 // seenSet remembers the records of a page already passed on, by a hash of
-// (rrname, rrtype, rdata): 8 bytes a record, whatever their size.
+// (rrname, rrtype, rdata): 8 bytes a record, whatever their size. The
+// hashes are only listed until a retry needs to look them up.
 type seenSet struct {
-	seed maphash.Seed
-	m    map[uint64]struct{}
+	seed   maphash.Seed
+	hashes []uint64            // first attempt: what was passed on
+	m      map[uint64]struct{} // from the first retry on
 }
 
-func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}} }
+func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed()} }
+
+// retry starts another attempt at the page: what was passed on is skipped.
+func (s *seenSet) retry() {
+	if s.m == nil {
+		s.m = make(map[uint64]struct{}, len(s.hashes))
+	}
+	for _, h := range s.hashes {
+		s.m[h] = struct{}{}
+	}
+	s.hashes = s.hashes[:0]
+}
 
 // add records r and says whether it is new.
 func (s *seenSet) add(r *Record) bool {
@@ -463,11 +477,18 @@ func (s *seenSet) add(r *Record) bool {
 		h.WriteString(v)
 	}
 	k := h.Sum64()
-	if _, ok := s.m[k]; ok {
-		return false
+	if s.m != nil {
+		if _, ok := s.m[k]; ok {
+			return false
+		}
+		s.m[k] = struct{}{}
+		return true
 	}
-	s.m[k] = struct{}{}
+	s.hashes = append(s.hashes, k)
 	return true
 }
 
-func (s *seenSet) reset() { clear(s.m) }
+// reset forgets everything: the page is complete.
+func (s *seenSet) reset() {
+	s.hashes, s.m = s.hashes[:0], nil
+}

@@ -121,7 +121,7 @@ func (e *HaltError) ExitCode() int { return e.Code }
 
 // Input renders a record as the value a jq program (or jsonl) sees.
 func Input(ind Indicator, r *Record) any {
-	b := r.AppendJSON(nil, Field{Key: "query", Value: appendJSONString(nil, ind.Value)})
+	b := r.AppendJSON(nil, Field{Key: "query", Value: string(appendJSONString(nil, ind.Value))})
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

@@ -76,31 +76,29 @@ func (q *queue) pushLast(ev event, close bool) {
 	wake(q.ready)
 }
 
-// pop returns the next event, waiting for one; false when the queue is
-// closed and empty, or ctx is done.
-func (q *queue) pop(ctx context.Context) (event, bool) {
+// popAll returns every waiting event, waiting for one at least; false
+// when the queue is closed and empty, or ctx is done. The caller hands the
+// slice back as spare once done with it, so that the two are reused in turn.
+func (q *queue) popAll(ctx context.Context, spare []event) ([]event, bool) {
+	clear(spare)
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
-			ev := q.items[0]
-			q.items[0] = event{}
-			q.items = q.items[1:]
-			if len(q.items) == 0 {
-				q.items = q.items[:0:0] // let the backing array go
-			}
+			evs := q.items
+			q.items = spare[:0]
 			q.mu.Unlock()
 			wake(q.space)
-			return ev, true
+			return evs, true
 		}
 		closed := q.closed
 		q.mu.Unlock()
 		if closed {
-			return event{}, false
+			return spare[:0], false
 		}
 		select {
 		case <-q.ready:
 		case <-ctx.Done():
-			return event{}, false
+			return spare[:0], false
 		}
 	}
 }

@@ -5,16 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 )
 
-// Field is one member of a record as received, its value normalised.
+// Field is one member of a record as received, its value (JSON text)
+// normalised.
 type Field struct {
 	Key   string
-	Value json.RawMessage
+	Value string
 }
 
 // Record is one Passive DNS Common Output Format record. The typed fields
@@ -50,46 +50,54 @@ func (r *Record) Last() int64 {
 	return r.TimeLast
 }
 
-// numericFields may arrive as numbers or numeric strings; they leave as numbers.
-var numericFields = map[string]bool{
-	"time_first": true, "time_last": true, "count": true,
-	"zone_time_first": true, "zone_time_last": true,
-}
-
 // DecodeRecord decodes one line of COF NDJSON, tolerantly: numbers may be
-// numeric strings, rrtype a name or a number, rdata a string or an array, and
-// unknown members are kept. It requires rrname, rrtype and rdata.
+// numeric strings, rrtype a name or a number, rdata a string or an array,
+// and unknown members are kept. It requires rrname, rrtype and rdata.
+//
+// It is the hot path of a large answer, so it scans the line once, checks
+// it is JSON, decodes only the members it needs and keeps the others as
+// slices of one copy of the line.
 func DecodeRecord(line []byte) (Record, error) {
 	var r Record
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	d := scanner{s: string(line)}
+	d.space()
+	if !d.eat('{') {
 		return r, errors.New("not a JSON object")
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return r, errors.New("malformed JSON")
+	r.Fields = make([]Field, 0, 8)
+	d.space()
+	if !d.eat('}') {
+		for {
+			d.space()
+			rawKey, err := d.str()
+			if err != nil {
+				return r, errors.New("malformed JSON")
+			}
+			d.space()
+			if !d.eat(':') {
+				return r, errors.New("malformed JSON")
+			}
+			d.space()
+			v, err := d.value(0)
+			if err != nil {
+				return r, errors.New("malformed JSON")
+			}
+			key := unquote(rawKey)
+			if v, err = r.set(key, v); err != nil {
+				return r, fmt.Errorf("%s: %w", key, err)
+			}
+			r.Fields = setField(r.Fields, key, v)
+			d.space()
+			if d.eat('}') {
+				break
+			}
+			if !d.eat(',') {
+				return r, errors.New("malformed JSON")
+			}
 		}
-		key := t.(string) // object keys are always strings
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return r, errors.New("malformed JSON")
-		}
-		if v, err = r.set(key, v); err != nil {
-			return r, fmt.Errorf("%s: %w", key, err)
-		}
-		if v[0] == '[' || v[0] == '{' {
-			var b bytes.Buffer
-			json.Compact(&b, v) // v is valid JSON: the decoder read it
-			v = b.Bytes()
-		}
-		r.Fields = setField(r.Fields, key, v)
 	}
-	if _, err := dec.Token(); err != nil {
-		return r, errors.New("malformed JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	d.space()
+	if d.i < len(d.s) {
 		return r, errors.New("data after the JSON object")
 	}
 	switch {
@@ -103,7 +111,7 @@ func DecodeRecord(line []byte) (Record, error) {
 	return r, nil
 }
 
-func setField(fs []Field, key string, v json.RawMessage) []Field {
+func setField(fs []Field, key, v string) []Field {
 	for i := range fs {
 		if fs[i].Key == key { // a repeated member: the last one wins, as in JSON parsers
 			fs[i].Value = v
@@ -114,14 +122,21 @@ func setField(fs []Field, key string, v json.RawMessage) []Field {
 }
 
 // set stores a known member in its typed field and returns the value to keep.
-func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
-	if numericFields[key] {
-		if string(v) == "null" {
+func (r *Record) set(key, v string) (string, error) {
+	if (v[0] == '[' || v[0] == '{') && strings.ContainsAny(v, " \t\r\n") {
+		var b bytes.Buffer
+		json.Compact(&b, []byte(v)) // v is valid JSON: the scanner checked it
+		v = b.String()
+	}
+	switch key {
+	case "time_first", "time_last", "count", "zone_time_first", "zone_time_last":
+		// numbers, or numeric strings; they leave as numbers
+		if v == "null" {
 			return v, nil
 		}
-		n, err := parseInt(v)
+		n, plain, err := parseInt(v)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		switch key {
 		case "time_first":
@@ -135,34 +150,35 @@ func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
 		case "zone_time_last":
 			r.ZoneTimeLast = n
 		}
-		return strconv.AppendInt(nil, n, 10), nil
-	}
-	switch key {
-	case "rrname":
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return nil, errors.New("not a string")
-		}
-		r.RRName = s
-	case "rrtype":
-		var s string
-		if json.Unmarshal(v, &s) == nil && strings.Trim(s, "0123456789") != "" {
-			r.RRType = strings.ToUpper(s)
-			if r.RRType != s {
-				v = appendJSONString(nil, r.RRType)
-			}
+		if plain {
 			return v, nil
 		}
-		n, err := parseInt(v)
+		return strconv.FormatInt(n, 10), nil
+	case "rrname":
+		if v[0] != '"' {
+			return "", errors.New("not a string")
+		}
+		r.RRName = unquote(v)
+	case "rrtype":
+		if v[0] == '"' {
+			if s := unquote(v); s != "" && !allDigits(s) {
+				r.RRType = strings.ToUpper(s)
+				if r.RRType != s || strings.IndexByte(v, '\\') >= 0 {
+					v = string(appendJSONString(nil, r.RRType))
+				}
+				return v, nil
+			}
+		}
+		n, _, err := parseInt(v)
 		if err != nil || n < 0 || n > math.MaxUint16 {
-			return nil, errors.New("not a type name or number")
+			return "", errors.New("not a type name or number")
 		}
 		r.RRType = TypeName(uint16(n))
-		return appendJSONString(nil, r.RRType), nil
+		return `"` + r.RRType + `"`, nil
 	case "rdata":
 		rdata, err := parseRData(v)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		r.RData = rdata
 	}
@@ -170,43 +186,57 @@ func (r *Record) set(key string, v json.RawMessage) (json.RawMessage, error) {
 }
 
 // parseInt reads a JSON number or a string holding one; a fractional value
-// is truncated.
-func parseInt(v json.RawMessage) (int64, error) {
-	s := string(v)
-	if len(s) > 1 && s[0] == '"' {
-		if json.Unmarshal(v, &s) != nil {
-			return 0, errors.New("not a number")
+// is truncated. plain says v is already an integer literal.
+func parseInt(v string) (n int64, plain bool, err error) {
+	s := v
+	if len(s) <= 18 && allDigits(s) { // the common case, which cannot overflow
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int64(s[i]-'0')
 		}
-		s = strings.TrimSpace(s)
+		return n, true, nil
+	}
+	if len(s) > 1 && s[0] == '"' {
+		s = strings.TrimSpace(unquote(s))
+	} else if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true, nil
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, nil
+		return n, false, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
-		return 0, errors.New("not a number")
+		return 0, false, errors.New("not a number")
 	}
-	return int64(f), nil
+	return int64(f), false, nil
 }
 
-func parseRData(v json.RawMessage) ([]string, error) {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return []string{s}, nil
-	}
-	var vs []json.RawMessage
-	if json.Unmarshal(v, &vs) != nil {
+func parseRData(v string) ([]string, error) {
+	switch v[0] {
+	case '"':
+		return []string{unquote(v)}, nil
+	case '[':
+	default:
 		return nil, errors.New("neither a string nor an array")
 	}
-	out := make([]string, 0, len(vs))
-	for _, e := range vs {
-		if json.Unmarshal(e, &s) == nil {
-			out = append(out, s)
+	var out []string
+	d := scanner{s: v, i: 1}
+	d.space()
+	if d.eat(']') {
+		return []string{}, nil
+	}
+	for {
+		d.space()
+		e, _ := d.value(0) // v was checked whole
+		if e[0] == '"' {
+			out = append(out, unquote(e))
 		} else {
-			out = append(out, string(e)) // a number or object: its JSON text
+			out = append(out, e) // a number or an object: its JSON text
+		}
+		d.space()
+		if !d.eat(',') {
+			return out, nil
 		}
 	}
-	return out, nil
 }
 
 // AppendJSON appends the record as one JSON object: the given leading

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestDecodeRecord(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 			got.Fields = fields
-			if j := string(got.AppendJSON(nil, Field{Key: "query", Value: []byte(`"q"`)})); j != tt.json {
+			if j := string(got.AppendJSON(nil, Field{Key: "query", Value: `"q"`})); j != tt.json {
 				t.Errorf("JSON\n got %s\nwant %s", j, tt.json)
 			}
 		})
@@ -88,10 +89,19 @@ func TestDecodeRecordRefuses(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(`{"count": 6, "time_first": 1496995637, "rrtype": "A", "rrname": "www.threatq.com", "rdata": "104.196.175.197", "time_last": 1499951111}`)
 	f.Add(`{"rrname":"x","rrtype":28,"rdata":["a",1],"time_first":"12"}`)
+	f.Add(`{"rrname":"x\u00e9","rrtype":"a","rdata":[ "a" , {"b": [1, 2.5e3, -0]} ],"k":null}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := DecodeRecord([]byte(s))
 		if err != nil {
 			return
+		}
+		// The scanner accepts nothing that is not JSON, and what it passes
+		// on is JSON too.
+		if !json.Valid([]byte(s)) {
+			t.Fatalf("accepted %q, which is not JSON", s)
+		}
+		if out := r.AppendJSON(nil); !json.Valid(out) {
+			t.Fatalf("%q re-encodes to %q, which is not JSON", s, out)
 		}
 		// What is accepted re-encodes to JSON that decodes to the same record.
 		again, err := DecodeRecord(r.AppendJSON(nil))

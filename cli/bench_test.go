@@ -1,0 +1,93 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/cli"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+// The benchmarks drive the whole command, in-process, against the fake
+// server on loopback; see the README's performance section.
+
+const bigRecords = 200_000
+
+func bigServer(b *testing.B) (*circltest.Server, int64) {
+	srv := circltest.NewServer()
+	lines := circltest.Generate("big.example", bigRecords)
+	srv.Add("big.example", lines...)
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l) + 1)
+	}
+	return srv, n
+}
+
+func runCommand(b *testing.B, args ...string) {
+	if code := cli.RunContext(context.Background(), args, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
+		b.Fatalf("circl-pdns %s: exit status %d", strings.Join(args, " "), code)
+	}
+}
+
+// BenchmarkReceive is the yardstick: receiving the large answer and
+// throwing it away, as curl -s URL > /dev/null does.
+func BenchmarkReceive(b *testing.B) {
+	srv, size := bigServer(b)
+	defer srv.Close()
+	b.SetBytes(size)
+	for b.Loop() {
+		resp, err := http.Get(srv.Endpoint() + "/big.example")
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// BenchmarkLargeAnswer: one indicator answering 200,000 records (about
+// 34 MB of NDJSON), in each output format.
+func BenchmarkLargeAnswer(b *testing.B) {
+	srv, size := bigServer(b)
+	defer srv.Close()
+	for _, format := range []string{"jsonl", "csv", "table", "threatq"} {
+		b.Run(format, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				runCommand(b, "--url", srv.Endpoint(), "-o", format, "--page-size", "0", "big.example")
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/bigRecords, "ns/record")
+		})
+	}
+	b.Run("jsonl-paged", func(b *testing.B) { // pages of 10,000, the default
+		b.SetBytes(size)
+		for b.Loop() {
+			runCommand(b, "--url", srv.Endpoint(), "big.example")
+		}
+	})
+}
+
+// BenchmarkBatch: 300 indicators of 20 records each, 20 ms of server
+// latency, 8 queries in flight: the ideal is 300 x 20 ms / 8 = 0.75 s.
+func BenchmarkBatch(b *testing.B) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.SetLatency(20 * time.Millisecond)
+	var names []string
+	for i := range 300 {
+		name := fmt.Sprintf("host%03d.example", i)
+		names = append(names, name)
+		srv.Add(name, circltest.Generate(name, 20)...)
+	}
+	args := append([]string{"--url", srv.Endpoint(), "-c", "8"}, names...)
+	for b.Loop() {
+		runCommand(b, args...)
+	}
+}
