@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +176,35 @@ func TestJSONLValue(t *testing.T) {
 	want := "\"\\u202eevil\"\n{\"a\":[true,null],\"b\":1}\n3.5\n"
 	if buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// TestTableLongAnswer: a long answer is written in blocks that line up.
+func TestTableLongAnswer(t *testing.T) {
+	var recs []query.Record
+	for i := range tableBlock + 500 {
+		rdata := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
+		if i >= tableBlock {
+			rdata = fmt.Sprintf("10.100.%d.%d", i/256, i%256) // wider than any of the first block
+		}
+		r, err := query.DecodeRecord([]byte(fmt.Sprintf(`{"rrname":"big.example","rrtype":"A","rdata":%q,"time_first":1,"time_last":2,"count":%d}`, rdata, i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	for _, width := range []int{0, 100} {
+		var buf bytes.Buffer
+		write(t, NewTable(&buf, Options{Width: width}), map[string][]query.Record{"big.example": recs}, "big.example")
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != len(recs)+1 {
+			t.Fatalf("width %d: %d lines for %d records and a header", width, len(lines), len(recs))
+		}
+		col := strings.Index(lines[0], "COUNT")
+		for _, i := range []int{1, tableBlock, tableBlock + 1, len(lines) - 1} {
+			if got := strings.Index(lines[i], "  "+fmt.Sprint(i)+" ") + 2; width > 0 && got != col {
+				t.Errorf("width %d, line %d: COUNT at column %d, want %d:\n%s\n%s", width, i, got, col, lines[0], lines[i])
+			}
+		}
 	}
 }

@@ -19,15 +19,22 @@ import (
 
 // Table writes one table per indicator, for people: columns RRNAME, RRTYPE,
 // RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), with a leading QUERY column
-// when more than one indicator was asked. It holds one indicator's records
-// until its answer ends, then fits the table to the width: long names and
-// rdata wrap onto more lines, nothing is cut. Text is sanitised with Terminal.
+// when more than one indicator was asked. It holds an answer's records
+// until it ends (or for a long one, its first tableBlock records), then fits
+// the table to the width: long names and rdata wrap onto more lines,
+// nothing is cut. Text is sanitised with Terminal.
 type Table struct {
 	w      io.Writer
 	o      Options
 	rows   [][]string
+	widths []int // of the answer being written, once its first block is out
 	tables int
 }
+
+// tableBlock is how many rows are held before a long answer's table is
+// written out, a block at a time: memory stays bounded and the first rows
+// show early.
+const tableBlock = 1000
 
 const (
 	timeLayout = "2006-01-02 15:04:05"
@@ -68,26 +75,57 @@ func (t *Table) Record(q query.Indicator, r *query.Record) error {
 		row = append([]string{q.Value}, row...)
 	}
 	t.rows = append(t.rows, row)
+	if len(t.rows) >= tableBlock {
+		return t.flush()
+	}
 	return nil
 }
 
 func (t *Table) End(query.Indicator) error {
+	err := t.flush()
+	t.widths = nil
+	return err
+}
+
+// flush renders the rows held. The first block of an answer sets the
+// column widths (and has the header); later blocks of a long answer keep
+// them, so that they line up, and wrap what is wider.
+func (t *Table) flush() error {
 	if len(t.rows) == 0 {
 		return nil
 	}
 	defer func() { t.rows = t.rows[:0] }()
 	header := t.header()
-	widths := t.fit(header)
+	first := t.widths == nil
+	if first {
+		t.widths = t.fit(header)
+		if len(t.rows) >= tableBlock && t.o.Width > 0 {
+			t.widen() // a long answer: later rows get room to be longer
+		}
+	}
 	for _, row := range t.rows {
 		for i := range row {
-			row[i] = wrap(row[i], widths[i])
+			width := t.widths[i]
+			if !first && t.o.Width <= 0 {
+				width = 0 // no width to keep to: a longer cell makes its line longer
+			}
+			row[i] = wrap(row[i], width)
 		}
 	}
 	var buf bytes.Buffer
-	if t.tables > 0 {
+	if first && t.tables > 0 {
 		buf.WriteByte('\n') // a blank line between the tables of two indicators
 	}
-	t.tables++
+	if first {
+		t.tables++
+	}
+	// The cells of a block's first line are padded to the widths, so that
+	// every block of the answer is as wide as they say.
+	if first && !t.o.NoHeader {
+		header = padCells(header, t.widths)
+	} else {
+		t.rows[0] = padCells(t.rows[0], t.widths)
+	}
 	tbl := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
@@ -105,7 +143,7 @@ func (t *Table) End(query.Indicator) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	if !t.o.NoHeader {
+	if first && !t.o.NoHeader {
 		tbl.Header(header)
 	}
 	if err := tbl.Bulk(t.rows); err != nil {
@@ -130,7 +168,9 @@ func (t *Table) Close() error { return nil }
 func (t *Table) fit(header []string) []int {
 	natural := make([]int, len(header))
 	for i, h := range header {
-		natural[i] = runewidth.StringWidth(h)
+		if !t.o.NoHeader {
+			natural[i] = runewidth.StringWidth(h)
+		}
 	}
 	for _, row := range t.rows {
 		for i, cell := range row {
@@ -151,6 +191,37 @@ func (t *Table) fit(header []string) []int {
 		widths, _ = t.share(natural, true)
 	}
 	return widths
+}
+
+// padCells pads the first line of each cell to its column's width.
+func padCells(cells []string, widths []int) []string {
+	out := make([]string, len(cells))
+	for i, cell := range cells {
+		line, rest, more := strings.Cut(cell, "\n")
+		if pad := widths[i] - runewidth.StringWidth(line); pad > 0 {
+			line += strings.Repeat(" ", pad)
+		}
+		if more {
+			line += "\n" + rest
+		}
+		out[i] = line
+	}
+	return out
+}
+
+// widen gives the RDATA column what the terminal's width leaves over.
+func (t *Table) widen() {
+	total := 0
+	for _, w := range t.widths {
+		total += w + colGap
+	}
+	rdata := 2
+	if t.o.ShowQuery {
+		rdata++
+	}
+	if spare := t.o.Width - (total - colGap); spare > 0 {
+		t.widths[rdata] += spare
+	}
 }
 
 // share gives the flexible columns what the others leave of the width, and

@@ -78,6 +78,7 @@ func threatqType(k query.Kind) string {
 func (t *ThreatQ) attribute(name, value string) {
 	a := threatqAttribute{name, value}
 	if !t.attrSeen[a] {
+		a.Value = strings.Clone(value) // not a slice of the record, which can then go
 		t.attrSeen[a] = true
 		t.obj.Attributes = append(t.obj.Attributes, a)
 	}
