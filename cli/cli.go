@@ -88,6 +88,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
 		return exitUsage
 	}
+	if g.CachePrune {
+		return prune(&g, stderr)
+	}
 	cmd, err := newCommand(&g, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
@@ -111,4 +114,24 @@ func exitCode(err error) int {
 		return ec.ExitCode()
 	}
 	return exitFailed
+}
+
+// prune is --cache-prune: remove the cached answers past their TTL.
+func prune(g *grammar, stderr io.Writer) int {
+	client, err := newClient(g)
+	if err == nil {
+		var cache *query.Cache
+		if cache, err = newCache(g, client); err == nil {
+			var n int
+			if n, err = cache.Prune(); err == nil {
+				fmt.Fprintf(stderr, "circl-pdns: removed %d cached answers older than %v from %s\n", n, g.CacheTTL, cache.Dir)
+				return exitOK
+			}
+			err = fmt.Errorf("--cache-prune: %w", err)
+			fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+			return exitFailed
+		}
+	}
+	fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+	return exitUsage
 }

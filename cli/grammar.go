@@ -31,6 +31,14 @@ type grammar struct {
 	Source        string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config        configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
+	// Cache
+	Cache      bool          `group:"cache" env:"CIRCL_PDNS_CACHE" help:"Keep whole answers on disk and answer from them while they are fresh."`
+	CacheDir   string        `group:"cache" env:"CIRCL_PDNS_CACHE_DIR" placeholder:"DIR" help:"Where the cache is (default $XDG_CACHE_HOME/circl-pdns)."`
+	CacheTTL   time.Duration `group:"cache" name:"cache-ttl" default:"24h" env:"CIRCL_PDNS_CACHE_TTL" help:"How old a cached answer may be."`
+	Offline    bool          `group:"cache" help:"Answer from the cache only (any age): a miss is an error, the network is not used."`
+	Refresh    bool          `group:"cache" help:"Ask the server even for cached answers, and keep the new ones."`
+	CachePrune bool          `group:"cache" help:"Remove cached answers older than --cache-ttl, then exit."`
+
 	// Batch
 	Concurrency int     `group:"batch" short:"c" default:"4" env:"CIRCL_PDNS_CONCURRENCY" placeholder:"N" help:"Queries in flight at once."`
 	Rate        float64 `group:"batch" env:"CIRCL_PDNS_RATE" placeholder:"R" help:"At most R requests per second (default: no cap)."`
@@ -62,6 +70,7 @@ type grammar struct {
 
 var groups = []kong.Group{
 	{Key: "connection", Title: "Connection:"},
+	{Key: "cache", Title: "Cache:"},
 	{Key: "batch", Title: "Batch:"},
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},

@@ -24,6 +24,7 @@ type reporter struct {
 	records              atomic.Int64 // counted apart: one a record, no lock
 	indicators, warnings int
 	failures             map[string]int // by kind
+	cacheHits            func() int     // when there is a cache
 }
 
 func newReporter(w io.Writer, progress bool, total int) *reporter {
@@ -125,6 +126,9 @@ func (r *reporter) summary() string {
 	}
 	if r.warnings > 0 {
 		parts = append(parts, plural(r.warnings, "warning"))
+	}
+	if r.cacheHits != nil {
+		parts = append(parts, fmt.Sprintf("%d from the cache", r.cacheHits()))
 	}
 	parts = append(parts, time.Since(r.started).Round(time.Millisecond).String())
 	return "circl-pdns: " + strings.Join(parts, ", ")

@@ -73,6 +73,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("TESTDATA", testdata)
 			env.Setenv("DEMO", filepath.Join(testdata, "demo.ndjson"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Values[serverKey{}] = new(*circltest.Server)
 			return nil
 		},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Terminal:  tty,
 	})
 	if g.Source != "" {
+		if g.Cache || g.Offline || g.Refresh {
+			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
+		}
 		c.source = &query.File{Path: g.Source}
 		return c, nil
 	}
@@ -89,11 +93,50 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if len(sel.RRTypes) == 1 {
 		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it
 	}
+	c.source = client
+	if g.Cache || g.Offline || g.Refresh {
+		cache, err := newCache(g, client)
+		if err != nil {
+			return nil, err
+		}
+		if g.Verbose {
+			cache.Log = client.Log
+		}
+		c.report.cacheHits = cache.Hits
+		c.source = cache
+		if g.Offline {
+			return c, nil // no network: no TLS to warn about
+		}
+	}
 	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
 		fmt.Fprintln(c.report, "circl-pdns: warning: the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
-	c.source = client
 	return c, nil
+}
+
+// newCache is the answer cache in front of client: keyed by the endpoint
+// and the headers that change an answer, never by the credentials.
+func newCache(g *grammar, client *query.Client) (*query.Cache, error) {
+	dir := g.CacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, usageError{fmt.Errorf("no cache directory: %w (use --cache-dir)", err)}
+		}
+		dir = filepath.Join(base, "circl-pdns")
+	}
+	if g.CacheTTL <= 0 {
+		return nil, usageError{fmt.Errorf("--cache-ttl %v: want a positive duration such as 24h", g.CacheTTL)}
+	}
+	if g.Offline && g.Refresh {
+		return nil, usageError{errors.New("--offline and --refresh contradict each other")}
+	}
+	key := fmt.Sprintf("%s rrtype=%s active=%t", client.Endpoint.Redacted(), client.RRType, !client.DisableActiveQuery)
+	cache := &query.Cache{Dir: dir, TTL: g.CacheTTL, Key: key, Offline: g.Offline, Refresh: g.Refresh}
+	if !g.Offline {
+		cache.Source = client
+	}
+	return cache, nil
 }
 
 // width is the width of the terminal w is, or $COLUMNS, or 0 (no limit).

@@ -31,6 +31,8 @@ type Record struct {
 	// rather than on the wire.
 	ZoneTimeFirst, ZoneTimeLast int64
 	Fields                      []Field
+	// Raw is the line as it was received, for the cache.
+	Raw string
 }
 
 // First is when the record was first seen: time_first, or zone_time_first
@@ -60,6 +62,7 @@ func (r *Record) Last() int64 {
 func DecodeRecord(line []byte) (Record, error) {
 	var r Record
 	d := scanner{s: string(line)}
+	r.Raw = d.s
 	d.space()
 	if !d.eat('{') {
 		return r, errors.New("not a JSON object")

@@ -52,6 +52,10 @@ func TestDecodeRecord(t *testing.T) {
 			}
 			fields := got.Fields
 			got.Fields = nil
+			if got.Raw != tt.in {
+				t.Errorf("Raw %q, want the line as it is", got.Raw)
+			}
+			got.Raw = ""
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}

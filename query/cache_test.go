@@ -1,0 +1,215 @@
+package query_test
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+func newCache(t *testing.T, srv *circltest.Server, dir string) *query.Cache {
+	return &query.Cache{Dir: dir, TTL: time.Hour, Key: srv.Endpoint() + " rrtype= active=true", Source: newClient(t, srv)}
+}
+
+// files lists the cache directory.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestCacheHitMissStaleRefreshOffline(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 5)...)
+	dir := filepath.Join(t.TempDir(), "cache")
+	c := newCache(t, srv, dir)
+
+	first := run(c, "example.com") // miss: asks the server, keeps the answer
+	if first.err != nil || len(first.records) != 5 || len(srv.Requests()) != 3 || c.Hits() != 0 {
+		t.Fatalf("miss: %v, %d records, %d requests, %d hits", first.err, len(first.records), len(srv.Requests()), c.Hits())
+	}
+	second := run(c, "example.com") // hit: the server is not asked
+	if second.err != nil || second.rdata() != first.rdata() || len(srv.Requests()) != 3 || c.Hits() != 1 {
+		t.Fatalf("hit: %v, %s, %d requests, %d hits", second.err, second.rdata(), len(srv.Requests()), c.Hits())
+	}
+	for i := range first.records {
+		if first.records[i].Raw != second.records[i].Raw {
+			t.Errorf("record %d: %q from the cache, %q from the server", i, second.records[i].Raw, first.records[i].Raw)
+		}
+	}
+
+	// stale: older than the TTL, asked again
+	path := filepath.Join(dir, files(t, dir)[0])
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(path, old, old)
+	if r := run(c, "example.com"); r.err != nil || len(srv.Requests()) != 6 {
+		t.Fatalf("stale: %v, %d requests", r.err, len(srv.Requests()))
+	}
+	if fi, _ := os.Stat(path); time.Since(fi.ModTime()) > time.Minute {
+		t.Error("stale: the answer was not stored anew")
+	}
+
+	// refresh: asked again though fresh
+	c.Refresh = true
+	if r := run(c, "example.com"); r.err != nil || len(srv.Requests()) != 9 {
+		t.Fatalf("refresh: %v, %d requests", r.err, len(srv.Requests()))
+	}
+
+	// offline: any age is good, a miss is an error, the network is not used
+	os.Chtimes(path, old, old)
+	off := &query.Cache{Dir: dir, TTL: time.Hour, Key: c.Key, Offline: true}
+	if r := run(off, "example.com"); r.err != nil || len(r.records) != 5 {
+		t.Fatalf("offline hit: %v, %d records", r.err, len(r.records))
+	}
+	var miss *query.CacheMissError
+	if r := run(off, "other.example"); !errors.As(r.err, &miss) || miss.ExitCode() != 1 || len(srv.Requests()) != 9 {
+		t.Fatalf("offline miss: %v, %d requests", r.err, len(srv.Requests()))
+	}
+}
+
+func TestCacheKey(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 1)...)
+	dir := t.TempDir()
+	c := newCache(t, srv, dir)
+	run(c, "example.com")
+	c.Key = srv.Endpoint() + " rrtype=A active=true" // another question: another answer
+	run(c, "example.com")
+	if n := len(files(t, dir)); n != 2 || len(srv.Requests()) != 2 {
+		t.Errorf("%d files after %d requests, want 2 and 2", n, len(srv.Requests()))
+	}
+}
+
+// TestCacheKeepsOnlyWholeAnswers: an answer that failed, had a bad line or
+// a warning, or was stopped by a limit is not kept.
+func TestCacheKeepsOnlyWholeAnswers(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("ok.example", lines("ok.example", 3)...)
+	srv.Fail("down.example", circltest.Fault{Status: 500})
+	srv.Fail("bad.example", circltest.Fault{Body: rec("bad.example", "192.0.2.1") + "\n{oops\n"})
+	srv.Add("warned.example", lines("warned.example", 1)...)
+	srv.Fail("warned.example", circltest.Fault{Header: map[string]string{"x-dribble-errors": `["capped"]`}})
+	srv.Add("cut.example", lines("cut.example", 5)...)
+	srv.Fail("cut.example", circltest.Fault{Cut: 1})
+	dir := t.TempDir()
+	c := newCache(t, srv, dir)
+	for _, q := range []string{"down.example", "bad.example", "warned.example", "cut.example"} {
+		run(c, q)
+	}
+	ind, _ := query.ParseIndicator("ok.example")
+	limited := errors.New("enough")
+	c.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { return limited }, Problem: func(error) {}})
+	if got := files(t, dir); len(got) != 0 {
+		t.Errorf("kept %v", got)
+	}
+	run(c, "ok.example")
+	if got := files(t, dir); len(got) != 1 || !strings.HasPrefix(got[0], "ok.example.") {
+		t.Errorf("kept %v, want the answer to ok.example", got)
+	}
+}
+
+func TestCacheFilesAreGzipNDJSONPrivate(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.RequireBasicAuth("analyst", "Canary-Pw-7731")
+	srv.Add("example.com", lines("example.com", 2)...)
+	dir := filepath.Join(t.TempDir(), "cache")
+	c := newCache(t, srv, dir)
+	c.Source.(*query.Client).User, c.Source.(*query.Client).Password = "analyst", "Canary-Pw-7731"
+	if r := run(c, "example.com"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode %v, want 0700", fi.Mode().Perm())
+	}
+	name := files(t, dir)[0]
+	fi, _ := os.Stat(filepath.Join(dir, name))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v, want 0600", fi.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, name))
+	f, _ := os.Open(filepath.Join(dir, name))
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(zr)
+	if string(text) != strings.Join(lines("example.com", 2), "\n")+"\n" {
+		t.Errorf("cached %q, want the lines as received", text)
+	}
+	for _, s := range []string{string(raw), string(text), name, zr.Name, zr.Comment} {
+		if strings.Contains(s, "Canary") || strings.Contains(s, "analyst") {
+			t.Errorf("a credential in the cache: %q", s)
+		}
+	}
+}
+
+// TestCacheConcurrentFill: writers filling the same entry at once never
+// leave a partial one; every read sees a whole answer.
+func TestCacheConcurrentFill(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 300)...)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newCache(t, srv, dir)
+			c.Refresh = true
+			for range 5 {
+				if r := run(c, "example.com"); r.err != nil || len(r.records) != 300 {
+					t.Errorf("fill: %v, %d records", r.err, len(r.records))
+				}
+				off := &query.Cache{Dir: dir, TTL: time.Hour, Key: c.Key, Offline: true}
+				if r := run(off, "example.com"); r.err != nil || len(r.records) != 300 {
+					t.Errorf("read while others write: %v, %d records", r.err, len(r.records))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := files(t, dir); len(got) != 1 {
+		t.Errorf("left %v", got)
+	}
+}
+
+func TestCachePrune(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	c := newCache(t, srv, dir)
+	run(c, "old.example")
+	run(c, "new.example")
+	os.WriteFile(filepath.Join(dir, ".tmp-12345"), []byte("a killed writer's"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not ours"), 0o600)
+	old := time.Now().Add(-2 * time.Hour)
+	for _, f := range files(t, dir) {
+		if strings.HasPrefix(f, "old.") || strings.HasPrefix(f, ".tmp-") || f == "notes.txt" {
+			os.Chtimes(filepath.Join(dir, f), old, old)
+		}
+	}
+	n, err := c.Prune()
+	got := strings.Join(files(t, dir), " ")
+	if err != nil || n != 1 || !strings.HasPrefix(got, "new.example.") || !strings.HasSuffix(got, " notes.txt") {
+		t.Errorf("pruned %d (%v), left %s", n, err, got)
+	}
+}
