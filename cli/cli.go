@@ -118,20 +118,22 @@ func exitCode(err error) int {
 
 // prune is --cache-prune: remove the cached answers past their TTL.
 func prune(g *grammar, stderr io.Writer) int {
-	client, err := newClient(g)
-	if err == nil {
-		var cache *query.Cache
-		if cache, err = newCache(g, client); err == nil {
-			var n int
-			if n, err = cache.Prune(); err == nil {
-				fmt.Fprintf(stderr, "circl-pdns: removed %d cached answers older than %v from %s\n", n, g.CacheTTL, cache.Dir)
-				return exitOK
-			}
-			err = fmt.Errorf("--cache-prune: %w", err)
-			fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
-			return exitFailed
+	cache, err := func() (*query.Cache, error) {
+		client, err := newClient(g)
+		if err != nil {
+			return nil, err
 		}
+		return newCache(g, client)
+	}()
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+		return exitUsage
 	}
-	fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
-	return exitUsage
+	n, err := cache.Prune()
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: --cache-prune: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "circl-pdns: removed %d cached answers older than %v from %s\n", n, g.CacheTTL, cache.Dir)
+	return exitOK
 }
