@@ -88,6 +88,10 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
 		return exitUsage
 	}
+	g.secretArgs = secretsOnCommandLine(args)
+	for _, w := range cfg.warnings {
+		fmt.Fprintln(stderr, "circl-pdns: warning: "+w)
+	}
 	if g.CachePrune {
 		return prune(&g, stderr)
 	}
@@ -119,7 +123,7 @@ func exitCode(err error) int {
 // prune is --cache-prune: remove the cached answers past their TTL.
 func prune(g *grammar, stderr io.Writer) int {
 	cache, err := func() (*query.Cache, error) {
-		client, err := newClient(g)
+		client, err := newClient(g, func(msg string) { fmt.Fprintln(stderr, "circl-pdns: warning: "+msg) })
 		if err != nil {
 			return nil, err
 		}

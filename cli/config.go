@@ -21,6 +21,7 @@ type configFile struct {
 	explicit bool   // given with --config: it must exist
 	loaded   bool
 	values   map[string]any
+	warnings []string
 }
 
 // defaultConfigPath is $XDG_CONFIG_HOME/circl-pdns/config.json (or its
@@ -83,6 +84,7 @@ func (c *configFile) load(app *kong.Application) error {
 	if err != nil {
 		return &configError{err}
 	}
+	warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c.values); err != nil {
 		return &configError{fmt.Errorf("%s: %w", c.path, err)}

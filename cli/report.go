@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -66,7 +67,8 @@ func (r *reporter) problem(err error) {
 		return
 	}
 	kind := "failed"
-	if k, ok := err.(interface{ Kind() string }); ok {
+	var k interface{ Kind() string }
+	if errors.As(err, &k) {
 		kind = k.Kind()
 	}
 	r.failures[kind]++

@@ -83,7 +83,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		c.source = &query.File{Path: g.Source}
 		return c, nil
 	}
-	client, err := newClient(g)
+	client, err := newClient(g, c.warn)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		}
 	}
 	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
-		fmt.Fprintln(c.report, "circl-pdns: warning: the server's TLS certificate is not verified (--no-verify-ssl)")
+		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	return c, nil
 }
@@ -197,6 +197,9 @@ func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 	return sel, nil
 }
 
+// warn says something the user should know, on standard error.
+func (c *command) warn(msg string) { fmt.Fprintln(c.report, "circl-pdns: warning: "+msg) }
+
 // endpoint is the query URL from --url, or from --host, --port and --http.
 func endpoint(g *grammar) (*url.URL, error) {
 	if g.URL != "" {
@@ -233,35 +236,22 @@ func redact(raw string) string {
 	return "(unparsable URL)"
 }
 
-func newClient(g *grammar) (*query.Client, error) {
+func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 	u, err := endpoint(g)
 	if err != nil {
 		return nil, err
 	}
-	user, password := g.User, g.Password
-	if u.User != nil { // credentials in --url: used, then taken out of the URL
-		if user == "" {
-			user = u.User.Username()
-			password, _ = u.User.Password()
-		}
-		u.User = nil
-	}
-	if g.PasswordFile != "" {
-		b, err := os.ReadFile(g.PasswordFile)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--password-file: %w", err)}
-		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		password = strings.TrimSuffix(first, "\r")
-	}
-	if password != "" && user == "" && g.Token == "" {
-		return nil, usageError{errors.New("a password was given without --user")}
+	user, password, token, err := credentials(g, u, warn)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case g.Timeout <= 0:
 		return nil, usageError{fmt.Errorf("--timeout %v: want a positive duration such as 30s", g.Timeout)}
 	case g.PageSize < 0:
 		return nil, usageError{fmt.Errorf("--page-size %d: want 0 or more", g.PageSize)}
+	case g.MaxRecordBytes < 1024:
+		return nil, usageError{fmt.Errorf("--max-record-bytes %d: want 1024 or more", g.MaxRecordBytes)}
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = g.Concurrency // one kept-alive connection per worker
@@ -271,15 +261,16 @@ func newClient(g *grammar) (*query.Client, error) {
 	transport.TLSHandshakeTimeout = g.Timeout
 	return &query.Client{
 		Endpoint:           u,
-		HTTP:               &http.Client{Transport: transport},
+		HTTP:               &http.Client{Transport: transport, CheckRedirect: query.CheckRedirect},
 		User:               user,
 		Password:           password,
-		Token:              g.Token,
+		Token:              token,
 		UserAgent:          "circl-pdns/" + Version(),
 		PageSize:           g.PageSize,
 		DisableActiveQuery: g.NoActiveQuery,
 		IdleTimeout:        g.Timeout,
 		Retries:            g.Retries,
+		MaxRecordBytes:     g.MaxRecordBytes,
 		Limiter:            limiter(g.Rate),
 	}, nil
 }

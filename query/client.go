@@ -98,8 +98,14 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 		}
 		*line = start
 		next, err := c.page(ctx, ind, cursor, sink, line, seen, attempt)
-		if err == nil || attempt > c.Retries || !retryable(err) {
+		if err == nil || !retryable(err) || seen.overflow {
 			return next, err
+		}
+		if attempt > c.Retries {
+			if attempt > 1 {
+				err = &GaveUpError{Attempts: attempt, Err: err}
+			}
+			return "", err
 		}
 		delay := c.backoff(attempt)
 		var rl *RateLimitError
@@ -123,6 +129,38 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 	}
 }
 
+// GaveUpError is a failure that lasted through every retry.
+type GaveUpError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
+}
+func (e *GaveUpError) Unwrap() error { return e.Err }
+
+// RedirectError is a redirect the client refuses to follow.
+type RedirectError struct{ Msg string }
+
+func (e *RedirectError) Error() string { return e.Msg }
+
+// CheckRedirect is the redirect policy for the HTTP client: at most 5
+// redirects, never from HTTPS down to plain HTTP, and the credentials
+// (the Authorization header) only to the same host.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	switch {
+	case len(via) >= 5:
+		return &RedirectError{Msg: "more than 5 redirects"}
+	case first.Scheme == "https" && req.URL.Scheme != "https":
+		return &RedirectError{Msg: "redirected from HTTPS to plain HTTP (" + req.URL.Redacted() + "): refused"}
+	case req.URL.Host != first.Host:
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
 // retryable says whether a failure may pass: the connection (but not a
 // certificate or an unknown host), a cut or stalled answer, 429 and 5xx.
 func retryable(err error) bool {
@@ -130,6 +168,7 @@ func retryable(err error) bool {
 		rl   *RateLimitError
 		se   *ServerError
 		qe   *QueryError
+		re   *RedirectError
 		cert *tls.CertificateVerificationError
 		ua   x509.UnknownAuthorityError
 		hn   x509.HostnameError
@@ -140,7 +179,7 @@ func retryable(err error) bool {
 		return true
 	case errors.As(err, &se):
 		return se.Status >= 500
-	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn):
+	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &re):
 		return false
 	case errors.As(err, &dns):
 		return !dns.IsNotFound
@@ -383,6 +422,14 @@ func describeDribbleErrors(v string) string {
 	return Quote(v, 300)
 }
 
+// A server that sends nothing but junk is given up on, rather than read
+// for ever: after maxBadRun lines in a row that are not records, or
+// maxLongRun in a row over the length limit.
+const (
+	maxBadRun  = 100
+	maxLongRun = 3
+)
+
 // errCut is an answer that ended in the middle of a line.
 var errCut = errors.New("the answer was cut short")
 
@@ -399,6 +446,7 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 	}
 	lines := newLineReader(resp.Body, max)
 	first := *line == 0
+	bad, long := 0, 0 // bad lines (and over-long ones) in a row
 	for {
 		b, err := lines.next()
 		if err == io.EOF {
@@ -408,8 +456,12 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 		where := func() string { return "answer line " + strconv.Itoa(*line) }
 		if isLineTooLong(err) {
 			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
+			if long++; long >= maxLongRun {
+				return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("%d lines in a row longer than %d bytes: giving up on the answer", long, max)}
+			}
 			continue
 		}
+		long = 0
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				err = errCut
@@ -432,8 +484,12 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 				return &QueryError{Indicator: ind.Value, Err: errCut}
 			}
 			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
+			if bad++; bad >= maxBadRun {
+				return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("%d lines in a row are not records: giving up on the answer", bad)}
+			}
 			continue
 		}
+		bad = 0
 		if !seen.add(&rec) {
 			continue
 		}
@@ -447,10 +503,16 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 // (rrname, rrtype, rdata): 8 bytes a record, whatever their size. The
 // hashes are only listed until a retry needs to look them up.
 type seenSet struct {
-	seed   maphash.Seed
-	hashes []uint64            // first attempt: what was passed on
-	m      map[uint64]struct{} // from the first retry on
+	seed     maphash.Seed
+	hashes   []uint64            // first attempt: what was passed on
+	m        map[uint64]struct{} // from the first retry on
+	overflow bool                // too many to remember: the page cannot be retried
 }
+
+// maxSeen bounds what a page remembers for retries (8 bytes a record): an
+// answer without pages larger than this is not retried once it has passed
+// that many records on, rather than remembered in ever more memory.
+const maxSeen = 1 << 20
 
 func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed()} }
 
@@ -484,11 +546,15 @@ func (s *seenSet) add(r *Record) bool {
 		s.m[k] = struct{}{}
 		return true
 	}
-	s.hashes = append(s.hashes, k)
+	if len(s.hashes) < maxSeen {
+		s.hashes = append(s.hashes, k)
+	} else {
+		s.overflow = true
+	}
 	return true
 }
 
 // reset forgets everything: the page is complete.
 func (s *seenSet) reset() {
-	s.hashes, s.m = s.hashes[:0], nil
+	s.hashes, s.m, s.overflow = s.hashes[:0], nil, false
 }

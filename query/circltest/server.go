@@ -6,6 +6,7 @@ package circltest
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -33,8 +34,17 @@ type Fault struct {
 	// next one, and closes the connection; with Reset, it resets it (RST).
 	Cut   int
 	Reset bool
-	// Stall sends the first Cut lines (all with Cut 0), then waits this long.
+	// Stall sends the headers and the first Cut lines, then waits this long.
 	Stall time.Duration
+	// Gzip compresses the body (Content-Encoding: gzip).
+	Gzip bool
+	// Redirect answers with a 302 to this URL.
+	Redirect string
+	// Endless sends this text again and again, never ending the body.
+	Endless string
+	// Huge sends a single line of this many bytes (without a newline
+	// until the end), then the records.
+	Huge int
 
 	// Times limits the fault to the first Times requests for the
 	// indicator (0: every request); later ones are answered well.
@@ -214,6 +224,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/x-ndjson")
+	var body io.Writer = w
 	if hasFault {
 		for k, v := range fault.Header {
 			h.Set(k, v)
@@ -221,12 +232,40 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if fault.ContentType != "" {
 			h.Set("Content-Type", fault.ContentType)
 		}
+		if fault.Redirect != "" {
+			http.Redirect(w, r, fault.Redirect, http.StatusFound)
+			return
+		}
+		if fault.Gzip {
+			h.Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			defer zw.Close()
+			body = zw
+		}
+		if fault.Endless != "" {
+			for r.Context().Err() == nil {
+				if _, err := io.WriteString(body, fault.Endless); err != nil {
+					return
+				}
+			}
+			return
+		}
+		if fault.Huge > 0 {
+			chunk := strings.Repeat("x", 64<<10)
+			io.WriteString(body, `{"rrname":"`)
+			for n := 0; n < fault.Huge; n += len(chunk) {
+				if _, err := io.WriteString(body, chunk); err != nil {
+					return
+				}
+			}
+			io.WriteString(body, "\"}\n")
+		}
 		if fault.Status != 0 || fault.Body != "" {
 			if fault.Status == 0 {
 				fault.Status = http.StatusOK
 			}
 			w.WriteHeader(fault.Status)
-			io.WriteString(w, fault.Body)
+			io.WriteString(body, fault.Body)
 			return
 		}
 	}
@@ -247,9 +286,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		cut(w, h, lines, fault)
 		return
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(body, 64<<10)
 	n := len(lines)
-	if hasFault && fault.Stall > 0 && fault.Cut > 0 {
+	if hasFault && fault.Stall > 0 {
 		n = min(fault.Cut, n)
 	}
 	for _, l := range lines[:n] {

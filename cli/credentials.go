@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// secretFlags are the flags whose value other users of the machine can
+// read in the process list when given on the command line.
+var secretFlags = []string{"--password", "--token"}
+
+// secretsOnCommandLine names the secret flags given in args.
+func secretsOnCommandLine(args []string) []string {
+	var found []string
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, f := range secretFlags {
+			if a == f || strings.HasPrefix(a, f+"=") {
+				found = append(found, f)
+			}
+		}
+	}
+	return found
+}
+
+// credentials gathers the user, password and token from the flags, the
+// environment, the config file, a password file or the URL (which loses
+// them), and applies the rules that keep them safe: a warning for a secret
+// on the command line or in a file others can read, and never over plain
+// HTTP to another machine unless --http says so.
+func credentials(g *grammar, u *url.URL, warn func(string)) (user, password, token string, err error) {
+	user, password, token = g.User, g.Password, g.Token
+	if u.User != nil { // credentials in --url: used, then taken out of the URL
+		if user == "" {
+			user = u.User.Username()
+			password, _ = u.User.Password()
+		}
+		u.User = nil
+	}
+	if g.PasswordFile != "" {
+		b, err := os.ReadFile(g.PasswordFile)
+		if err != nil {
+			return "", "", "", usageError{fmt.Errorf("--password-file: %w", err)}
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		password = strings.TrimSuffix(first, "\r")
+		warnIfShared(g.PasswordFile, "password file", warn)
+	}
+	if password != "" && user == "" && token == "" {
+		return "", "", "", usageError{errors.New("a password was given without --user")}
+	}
+	for _, f := range g.secretArgs {
+		warn(f + " on the command line can be read by other users of this machine (ps, /proc); prefer $CIRCL_PDNS_" + strings.ToUpper(strings.TrimPrefix(f, "--")) + ", --password-file or the config file")
+	}
+	if (password != "" || token != "") && u.Scheme == "http" && !g.HTTP && !isLoopback(u.Hostname()) {
+		return "", "", "", usageError{fmt.Errorf("refusing to send credentials over plain HTTP to %s: use https, or --http to insist", u.Hostname())}
+	}
+	return user, password, token, nil
+}
+
+// warnIfShared warns when a file holding a secret can be read by others.
+func warnIfShared(path, what string, warn func(string)) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		warn(fmt.Sprintf("%s %s can be read by other users (mode %04o); chmod 600 it", what, path, fi.Mode().Perm()))
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
