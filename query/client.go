@@ -427,7 +427,7 @@ func describeDribbleErrors(v string) string {
 // maxLongRun in a row over the length limit.
 const (
 	maxBadRun  = 100
-	maxLongRun = 3
+	maxLongRun = 10
 )
 
 // errCut is an answer that ended in the middle of a line.
@@ -462,6 +462,10 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 			continue
 		}
 		long = 0
+		var endless *EndlessLineError
+		if errors.As(err, &endless) {
+			return &ProtocolError{Indicator: ind.Value, Msg: where() + ": " + endless.Error() + ": giving up on the answer"}
+		}
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				err = errCut

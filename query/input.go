@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -68,6 +69,10 @@ func (r *Reader) Next() (Indicator, error) {
 				continue
 			case isLineTooLong(err):
 				return Indicator{}, &InputError{Where: fmt.Sprintf("line %d", r.lines.line), Err: err}
+			case errors.As(err, new(*EndlessLineError)):
+				where := fmt.Sprintf("line %d", r.lines.line+1)
+				r.lines = nil // the rest of the input is that line: nothing more to read
+				return Indicator{}, &InputError{Where: where, Err: fmt.Errorf("%w; standard input is not read further", err)}
 			case err != nil:
 				return Indicator{}, fmt.Errorf("reading standard input: %w", err)
 			}

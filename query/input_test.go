@@ -90,3 +90,14 @@ func TestLineReader(t *testing.T) {
 		t.Errorf("got %q (line %d), want %q", got, l.line, want)
 	}
 }
+
+func TestReaderEndlessLine(t *testing.T) {
+	in := "example.com\n" + strings.Repeat("\x00binary", 100000) // 800 KB, no newline
+	got := drain(NewReader([]string{"-", "192.0.2.1"}, strings.NewReader(in)))
+	want := `FQDN example.com
+error: line 2: a line of more than 128 KB with no end in sight; standard input is not read further
+IPv4 192.0.2.1`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -40,9 +40,14 @@ func newLineReader(r io.Reader, max int) *lineReader {
 func (l *lineReader) next() ([]byte, error) {
 	l.long = l.long[:0]
 	tooLong := false
+	skipped := 0
 	for {
 		chunk, err := l.br.ReadSlice('\n')
-		if !tooLong {
+		if tooLong {
+			if skipped += len(chunk); skipped > maxSkip(l.max) {
+				return nil, &EndlessLineError{Skipped: skipped}
+			}
+		} else {
 			if len(l.long)+len(chunk) > l.max+2 { // +2: the line ending
 				tooLong, l.long = true, l.long[:0]
 			} else if err == bufio.ErrBufferFull || len(l.long) > 0 {
@@ -74,6 +79,21 @@ func (l *lineReader) next() ([]byte, error) {
 		return line, nil
 	}
 }
+
+// EndlessLineError is a line that goes on past any reason (64 times the
+// limit): its end is not waited for.
+type EndlessLineError struct{ Skipped int }
+
+func (e *EndlessLineError) Error() string {
+	if e.Skipped >= 1<<20 {
+		return fmt.Sprintf("a line of more than %d MB with no end in sight", e.Skipped>>20)
+	}
+	return fmt.Sprintf("a line of more than %d KB with no end in sight", e.Skipped>>10)
+}
+
+// maxSkip is how much of an over-long line is read, and thrown away, while
+// waiting for its end.
+func maxSkip(max int) int { return 64 * max }
 
 // isLineTooLong reports whether err is a *LineTooLongError.
 func isLineTooLong(err error) bool {

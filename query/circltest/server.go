@@ -54,6 +54,8 @@ type Fault struct {
 // Request is what the server was asked, for assertions.
 type Request struct {
 	Indicator string
+	Path      string // the path as received, before any unescaping
+	RawQuery  string
 	Header    http.Header
 	Time      time.Time
 }
@@ -198,7 +200,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.inFlight--
 		s.mu.Unlock()
 	}()
-	s.requests = append(s.requests, Request{Indicator: ind, Header: r.Header.Clone(), Time: time.Now()})
+	s.requests = append(s.requests, Request{Indicator: ind, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Time: time.Now()})
 	lines := s.answers[ind]
 	s.asked[ind]++
 	fault, hasFault := s.faults[ind]

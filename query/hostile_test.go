@@ -1,0 +1,229 @@
+package query_test
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+// Hostile or broken servers: for each, what the user would want, a message
+// naming the indicator, and every complete record received kept.
+
+func TestHostileGzipBody(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 3)...)
+	srv.Fail("example.com", circltest.Fault{Gzip: true})
+	if r := run(newClient(t, srv), "example.com"); r.err != nil || len(r.records) != 3 {
+		t.Errorf("gzip: %v, %d records", r.err, len(r.records))
+	}
+}
+
+func TestHostileEmptyBody(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	if r := run(newClient(t, srv), "example.com"); r.err != nil || len(r.records) != 0 || len(r.problems) != 0 {
+		t.Errorf("empty: %v, %d records, %v", r.err, len(r.records), r.problems)
+	}
+}
+
+func TestHostileCutKeepsWhatCame(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 5)...)
+	srv.Fail("example.com", circltest.Fault{Cut: 3})
+	c := newClient(t, srv)
+	c.PageSize = 0
+	r := run(c, "example.com")
+	if r.err == nil || !strings.Contains(r.err.Error(), "example.com: the answer was cut short") || len(r.records) != 3 {
+		t.Errorf("cut: %v, %d records", r.err, len(r.records))
+	}
+}
+
+func TestHostileStallAfterHeaders(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 5)...)
+	srv.Fail("example.com", circltest.Fault{Stall: time.Minute})
+	c := newClient(t, srv)
+	c.IdleTimeout = 100 * time.Millisecond
+	var stalled *query.StalledError
+	if r := run(c, "example.com"); !errors.As(r.err, &stalled) {
+		t.Errorf("stall: %v", r.err)
+	}
+}
+
+func TestHostileRateLimitedForEver(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Fail("example.com", circltest.Fault{Status: 429})
+	r := run(retrying(newClient(t, srv)), "example.com")
+	if r.err == nil || r.err.Error() != "example.com: rate-limited by the server (429) (gave up after 4 attempts)" {
+		t.Errorf("got %v", r.err)
+	}
+}
+
+func TestHostileHugeErrorBody(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Fail("example.com", circltest.Fault{Status: 500, Body: "database on fire\n" + strings.Repeat("stack trace\n", 1<<20)})
+	before := totalAlloc()
+	r := run(newClient(t, srv), "example.com")
+	if r.err == nil || r.err.Error() != `example.com: server error: 500 Internal Server Error: "database on fire"` {
+		t.Errorf("got %v", r.err)
+	}
+	if n := totalAlloc() - before; n > 4<<20 {
+		t.Errorf("%d bytes allocated for a 12 MB error page", n)
+	}
+}
+
+func TestHostileHugeLine(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 2)...)
+	srv.Fail("example.com", circltest.Fault{Huge: 100 << 20}) // one line of 100 MB, then the records
+	c := newClient(t, srv)
+	c.PageSize = 0
+	before := totalAlloc()
+	r := run(c, "example.com")
+	if r.err != nil || len(r.records) != 2 || len(r.problems) != 1 ||
+		r.problems[0].Error() != "example.com: answer line 1: line longer than 4194304 bytes, skipped" {
+		t.Errorf("huge line: %v, %d records, %v", r.err, len(r.records), r.problems)
+	}
+	if n := totalAlloc() - before; n > 32<<20 {
+		t.Errorf("%d MB allocated to skip a 100 MB line", n>>20)
+	}
+}
+
+func totalAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+func TestHostileEndlessBodies(t *testing.T) {
+	tests := map[string]struct {
+		endless string
+		want    string
+	}{
+		"junk lines":             {"{spam}\n", "example.com: 100 lines in a row are not records: giving up on the answer"},
+		"truncated records":      {`{"rrname":` + "\n", "example.com: 100 lines in a row are not records: giving up on the answer"},
+		"no newline, ever":       {strings.Repeat("x", 1000), "example.com: answer line 1: a line of more than 4 MB with no end in sight: giving up on the answer"},
+		"binary, no newline":     {"{\x00\xff\x1b[2J", "example.com: answer line 1: a line of more than 4 MB with no end in sight: giving up on the answer"},
+		"long lines, one by one": {"{" + strings.Repeat("y", 70<<10) + "}\n", "example.com: 10 lines in a row longer than 65536 bytes: giving up on the answer"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := circltest.NewServer()
+			defer srv.Close()
+			srv.Add("example.com", lines("example.com", 1)...)
+			srv.Fail("example.com", circltest.Fault{Endless: tt.endless})
+			c := newClient(t, srv)
+			c.MaxRecordBytes = 64 << 10
+			r := run(c, "example.com")
+			var pe *query.ProtocolError
+			if !errors.As(r.err, &pe) || r.err.Error() != tt.want {
+				t.Errorf("got %v", r.err)
+			}
+			for _, p := range r.problems {
+				if strings.ContainsAny(p.Error(), "\x00\x1b") {
+					t.Errorf("raw control characters in %q", p)
+				}
+			}
+		})
+	}
+}
+
+// TestHostileRedirects: credentials follow a redirect to the same host
+// only, and never from HTTPS down to plain HTTP.
+func TestHostileRedirects(t *testing.T) {
+	other := circltest.NewServer() // another host: "localhost" rather than 127.0.0.1
+	defer other.Close()
+	other.Add("example.com", lines("example.com", 1)...)
+	otherURL := strings.Replace(other.Endpoint(), "127.0.0.1", "localhost", 1) + "/example.com"
+
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("same.example", lines("same.example", 1)...)
+	srv.Fail("example.com", circltest.Fault{Redirect: otherURL})
+	srv.Fail("moved.example", circltest.Fault{Redirect: srv.Endpoint() + "/same.example"})
+	c := newClient(t, srv)
+	c.HTTP = &http.Client{CheckRedirect: query.CheckRedirect}
+	c.User, c.Password = "analyst", "Canary-Pw-7731"
+
+	if r := run(c, "example.com"); r.err != nil || len(r.records) != 1 {
+		t.Fatalf("redirect to another host: %v, %d records", r.err, len(r.records))
+	}
+	if got := other.Requests()[0].Header.Get("Authorization"); got != "" {
+		t.Errorf("the credentials followed the redirect to another host: %q", got)
+	}
+	if r := run(c, "moved.example"); r.err != nil || len(r.records) != 1 {
+		t.Fatalf("redirect on the same host: %v", r.err)
+	}
+	if got := srv.Requests()[len(srv.Requests())-1].Header.Get("Authorization"); got == "" {
+		t.Error("the credentials did not follow a redirect on the same host")
+	}
+
+	tlsSrv := httptest.NewTLSServer(http.RedirectHandler(other.Endpoint()+"/example.com", http.StatusFound))
+	defer tlsSrv.Close()
+	u, _ := url.Parse(tlsSrv.URL + "/pdns/query")
+	tc := &query.Client{Endpoint: u, HTTP: tlsSrv.Client(), Retries: 3, User: "analyst", Password: "Canary-Pw-7731"}
+	tc.HTTP.CheckRedirect = query.CheckRedirect
+	before := len(other.Requests())
+	r := run(tc, "example.com")
+	var re *query.RedirectError
+	if !errors.As(r.err, &re) || !strings.Contains(r.err.Error(), "redirected from HTTPS to plain HTTP") || len(other.Requests()) != before {
+		t.Errorf("https to http: %v, %d requests reached the http server", r.err, len(other.Requests())-before)
+	}
+}
+
+// TestHostileSelfSignedTLS: refused unless verification is switched off,
+// and not retried, since it cannot pass.
+func TestHostileSelfSignedTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, rec("example.com", "192.0.2.1"))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/pdns/query")
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	c := &query.Client{Endpoint: u, HTTP: &http.Client{Transport: transport}, Retries: 3, Backoff: time.Hour}
+	r := run(c, "example.com")
+	if r.err == nil || !strings.Contains(r.err.Error(), "certificate") {
+		t.Fatalf("verified: %v", r.err)
+	}
+	transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	if r := run(c, "example.com"); r.err != nil || len(r.records) != 1 {
+		t.Errorf("not verified: %v", r.err)
+	}
+}
+
+// TestPathTricks: whatever the input, the request is for one path segment
+// under the endpoint, and nothing else.
+func TestPathTricks(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	inputs := []string{"../admin", "..", "%2e%2e/x", "example.com/../../etc/passwd", "example.com?x=1", "example.com#frag",
+		"exa mple.com", "example.com%2fadmin", "http://example.com/../x", "[::1]/..", "example.com\\..\\x", "a.b/%2e%2e"}
+	for _, in := range inputs {
+		ind, err := query.ParseIndicator(in)
+		if err != nil {
+			continue // refused: nothing is asked
+		}
+		run(c, ind.Value)
+		got := srv.Requests()[len(srv.Requests())-1]
+		if got.Path != circltest.Path+ind.Value || got.RawQuery != "" || strings.Count(got.Path, "/") != 3 {
+			t.Errorf("%q asked for %q?%s", in, got.Path, got.RawQuery)
+		}
+	}
+}
