@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -281,102 +279,4 @@ func limiter(r float64) *rate.Limiter {
 		return nil
 	}
 	return rate.NewLimiter(rate.Limit(r), 1)
-}
-
-// run queries every indicator of in and returns the exit status.
-func (c *command) run(ctx context.Context, in *query.Reader) int {
-	h := &handler{out: c.out, format: c.format, report: c.report}
-	b := &query.Batch{Source: c.source, Selection: c.selection, Concurrency: c.concurrency, Unordered: c.unordered}
-	err := b.Run(ctx, in, h)
-	closeErr := c.out.Close()
-	c.report.finish()
-	if err == nil && h.writeErr == nil {
-		h.writeErr = closeErr
-	}
-	status := h.status
-	var halt *query.HaltError
-	switch {
-	case h.writeErr != nil:
-		if errors.Is(h.writeErr, syscall.EPIPE) {
-			return exitOK // stdout was closed (| head): nothing more is wanted, quietly
-		}
-		fmt.Fprintf(c.report, "circl-pdns: writing output: %v\n", h.writeErr)
-		status = max(status, exitFailed)
-	case ctx.Err() != nil:
-		fmt.Fprintln(c.report, "circl-pdns: interrupted")
-		status = exitInterrupted
-	case errors.As(err, &halt):
-		io.WriteString(c.report, output.TerminalLines(halt.Message))
-		status = halt.Code
-	case err != nil && exitCode(err) != exitAuth: // an AuthError was reported already
-		c.report.problem(err)
-		status = max(status, exitFailed)
-	}
-	if c.summary {
-		fmt.Fprintln(c.report, c.report.summary())
-	}
-	return status
-}
-
-// handler reports what a Batch produces: records to the output writer,
-// problems to stderr, and keeps the worst exit status seen.
-type handler struct {
-	out       output.Writer
-	format    string
-	report    *reporter
-	status    int
-	writeErr  error
-	notRecord bool // a jq output that is not a record was reported
-}
-
-// Value writes a jq output: as it is where the format can (jsonl), as a
-// record otherwise.
-func (h *handler) Value(ind query.Indicator, v any) error {
-	if vw, ok := h.out.(output.ValueWriter); ok {
-		if err := vw.Value(ind, v); err != nil {
-			h.writeErr = err
-			return err
-		}
-		h.report.record()
-		return nil
-	}
-	r, err := query.RecordFromValue(v)
-	if err != nil {
-		if !h.notRecord { // once: every other output is likely the same
-			h.notRecord = true
-			h.Problem(&query.JQError{Indicator: ind.Value, Err: fmt.Errorf("%w, as -o %s needs", err, h.format)})
-		}
-		h.status = max(h.status, exitFailed)
-		return nil
-	}
-	return h.Record(ind, r)
-}
-
-func (h *handler) Record(ind query.Indicator, r query.Record) error {
-	if err := h.out.Record(ind, &r); err != nil {
-		h.writeErr = err
-		return err
-	}
-	h.report.record()
-	return nil
-}
-
-func (h *handler) Done(ind query.Indicator, err error) error {
-	if h.writeErr != nil {
-		return h.writeErr
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		h.Problem(err)
-	}
-	if err := h.out.End(ind); err != nil {
-		h.writeErr = err
-		return err
-	}
-	h.report.done()
-	return nil
-}
-
-func (h *handler) Problem(err error) {
-	h.report.problem(err)
-	h.status = max(h.status, exitCode(err))
 }

@@ -3,17 +3,12 @@ package query
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -87,159 +82,6 @@ func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
 		}
 		cursor = next
 		seen.reset()
-	}
-}
-
-func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor string, sink Sink, line *int, seen *seenSet) (string, error) {
-	start := *line
-	for attempt := 1; ; attempt++ {
-		if err := c.wait(ctx); err != nil {
-			return "", err
-		}
-		*line = start
-		next, err := c.page(ctx, ind, cursor, sink, line, seen, attempt)
-		if err == nil || !retryable(err) || seen.overflow {
-			return next, err
-		}
-		if attempt > c.Retries {
-			if attempt > 1 {
-				err = &GaveUpError{Attempts: attempt, Err: err}
-			}
-			return "", err
-		}
-		delay := c.backoff(attempt)
-		var rl *RateLimitError
-		var se *ServerError
-		switch {
-		case errors.As(err, &rl):
-			if rl.RetryAfter > 0 {
-				delay = rl.RetryAfter
-			}
-			c.pause(delay) // every worker waits, not only this one
-		case errors.As(err, &se) && se.RetryAfter > 0:
-			delay = se.RetryAfter
-		}
-		if c.Log != nil {
-			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", err.Error())
-		}
-		if err := sleep(ctx, delay); err != nil {
-			return "", err
-		}
-		seen.retry()
-	}
-}
-
-// GaveUpError is a failure that lasted through every retry.
-type GaveUpError struct {
-	Attempts int
-	Err      error
-}
-
-func (e *GaveUpError) Error() string {
-	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
-}
-func (e *GaveUpError) Unwrap() error { return e.Err }
-
-// RedirectError is a redirect the client refuses to follow.
-type RedirectError struct{ Msg string }
-
-func (e *RedirectError) Error() string { return e.Msg }
-
-// CheckRedirect is the redirect policy for the HTTP client: at most 5
-// redirects, never from HTTPS down to plain HTTP, and the credentials
-// (the Authorization header) only to the same host.
-func CheckRedirect(req *http.Request, via []*http.Request) error {
-	first := via[0].URL
-	switch {
-	case len(via) >= 5:
-		return &RedirectError{Msg: "more than 5 redirects"}
-	case first.Scheme == "https" && req.URL.Scheme != "https":
-		return &RedirectError{Msg: "redirected from HTTPS to plain HTTP (" + req.URL.Redacted() + "): refused"}
-	case req.URL.Host != first.Host:
-		req.Header.Del("Authorization")
-	}
-	return nil
-}
-
-// retryable says whether a failure may pass: the connection (but not a
-// certificate or an unknown host), a cut or stalled answer, 429 and 5xx.
-func retryable(err error) bool {
-	var (
-		rl   *RateLimitError
-		se   *ServerError
-		qe   *QueryError
-		re   *RedirectError
-		cert *tls.CertificateVerificationError
-		ua   x509.UnknownAuthorityError
-		hn   x509.HostnameError
-		dns  *net.DNSError
-	)
-	switch {
-	case errors.As(err, &rl):
-		return true
-	case errors.As(err, &se):
-		return se.Status >= 500
-	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &re):
-		return false
-	case errors.As(err, &dns):
-		return !dns.IsNotFound
-	case errors.As(err, &qe):
-		return true
-	}
-	return false
-}
-
-// backoff is the wait before retry n (1, 2...): Backoff doubled n-1 times,
-// capped, with full jitter between half and all of it.
-func (c *Client) backoff(n int) time.Duration {
-	base, top := c.Backoff, c.MaxBackoff
-	if base <= 0 {
-		base = 500 * time.Millisecond
-	}
-	if top <= 0 {
-		top = 30 * time.Second
-	}
-	d := base << min(n-1, 20)
-	if d <= 0 || d > top {
-		d = top
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// pause holds every request back for d.
-func (c *Client) pause(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t := time.Now().Add(d); t.After(c.pauseUntil) {
-		c.pauseUntil = t
-	}
-}
-
-// wait holds a request back for the pause after a 429, then for the rate limit.
-func (c *Client) wait(ctx context.Context) error {
-	c.mu.Lock()
-	d := time.Until(c.pauseUntil)
-	c.mu.Unlock()
-	if err := sleep(ctx, d); err != nil {
-		return err
-	}
-	if c.Limiter != nil {
-		return c.Limiter.Wait(ctx)
-	}
-	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -501,64 +343,4 @@ func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, 
 			return sinkError{err}
 		}
 	}
-}
-
-// seenSet remembers the records of a page already passed on, by a hash of
-// (rrname, rrtype, rdata): 8 bytes a record, whatever their size. The
-// hashes are only listed until a retry needs to look them up.
-type seenSet struct {
-	seed     maphash.Seed
-	hashes   []uint64            // first attempt: what was passed on
-	m        map[uint64]struct{} // from the first retry on
-	overflow bool                // too many to remember: the page cannot be retried
-}
-
-// maxSeen bounds what a page remembers for retries (8 bytes a record): an
-// answer without pages larger than this is not retried once it has passed
-// that many records on, rather than remembered in ever more memory.
-const maxSeen = 1 << 20
-
-func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed()} }
-
-// retry starts another attempt at the page: what was passed on is skipped.
-func (s *seenSet) retry() {
-	if s.m == nil {
-		s.m = make(map[uint64]struct{}, len(s.hashes))
-	}
-	for _, h := range s.hashes {
-		s.m[h] = struct{}{}
-	}
-	s.hashes = s.hashes[:0]
-}
-
-// add records r and says whether it is new.
-func (s *seenSet) add(r *Record) bool {
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	h.WriteString(r.RRName)
-	h.WriteByte(0)
-	h.WriteString(r.RRType)
-	for _, v := range r.RData {
-		h.WriteByte(0)
-		h.WriteString(v)
-	}
-	k := h.Sum64()
-	if s.m != nil {
-		if _, ok := s.m[k]; ok {
-			return false
-		}
-		s.m[k] = struct{}{}
-		return true
-	}
-	if len(s.hashes) < maxSeen {
-		s.hashes = append(s.hashes, k)
-	} else {
-		s.overflow = true
-	}
-	return true
-}
-
-// reset forgets everything: the page is complete.
-func (s *seenSet) reset() {
-	s.hashes, s.m, s.overflow = s.hashes[:0], nil, false
 }
