@@ -192,3 +192,38 @@ func (f *failingHandler) Record(ind query.Indicator, r query.Record) error {
 	}
 	return nil
 }
+
+// notifier is a Handler that says when an indicator is done.
+type notifier struct {
+	recorder
+	done chan string
+}
+
+func (n *notifier) Done(ind query.Indicator, err error) error {
+	n.done <- ind.Value
+	return nil
+}
+
+// TestBatchStreamsInput: an indicator is answered while the input is still
+// open, as behind tail -f.
+func TestBatchStreamsInput(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("a.example", lines("a.example", 1)...)
+	pr, pw := io.Pipe()
+	h := &notifier{done: make(chan string, 2)}
+	result := make(chan error)
+	go func() {
+		result <- (&query.Batch{Source: newClient(t, srv), Concurrency: 4}).Run(context.Background(), query.NewReader(nil, pr), h)
+	}()
+	io.WriteString(pw, "a.example\n")
+	if got := <-h.done; got != "a.example" { // the input is still open
+		t.Fatalf("done %s", got)
+	}
+	io.WriteString(pw, "b.example\n")
+	<-h.done
+	pw.Close()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/circl-pdns/circl-pdns/query"
 	"github.com/circl-pdns/circl-pdns/query/circltest"
 )
@@ -379,6 +381,28 @@ func TestClient429SlowsEveryWorker(t *testing.T) {
 	for _, req := range reqs[1:] {
 		if gap := req.Time.Sub(reqs[0].Time); gap < time.Second {
 			t.Errorf("%s asked %v after the 429, within its Retry-After", req.Indicator, gap)
+		}
+	}
+}
+
+// TestClientRateLimit: with a limiter of 20 a second, requests leave at
+// least 50 ms apart, whichever worker sends them.
+func TestClientRateLimit(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	c.Limiter = rate.NewLimiter(20, 1)
+	var names []string
+	for i := range 6 {
+		names = append(names, fmt.Sprintf("r%d.example", i))
+	}
+	if err := (&query.Batch{Source: c, Concurrency: 6}).Run(context.Background(), query.NewReader(names, nil), &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	for i := 1; i < len(reqs); i++ {
+		if gap := reqs[i].Time.Sub(reqs[i-1].Time); gap < 45*time.Millisecond {
+			t.Errorf("requests %d and %d %v apart", i-1, i, gap)
 		}
 	}
 }
