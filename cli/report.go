@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/circl-pdns/circl-pdns/query"
 )
 
 // reporter owns standard error: messages, the -v log, the progress bar
@@ -57,9 +59,14 @@ func (r *reporter) Write(p []byte) (int, error) {
 	return r.w.Write(p)
 }
 
-// problem reports err on a line of its own and counts it.
+// problem reports err on a line of its own, with a hint where the fix is
+// in the command line, and counts it.
 func (r *reporter) problem(err error) {
-	fmt.Fprintf(r, "circl-pdns: %v\n", err)
+	hint := ""
+	if errors.As(err, new(*query.AuthError)) {
+		hint = ": check --user and --password, or --token"
+	}
+	fmt.Fprintf(r, "circl-pdns: %v%s\n", err, hint)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if exitCode(err) == exitOK {

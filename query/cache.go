@@ -51,7 +51,7 @@ type Cache struct {
 type CacheMissError struct{ Indicator string }
 
 func (e *CacheMissError) Error() string {
-	return e.Indicator + ": not in the cache (--offline)"
+	return e.Indicator + ": not in the cache, and offline"
 }
 func (e *CacheMissError) ExitCode() int { return 1 }
 func (e *CacheMissError) Kind() string  { return "cache miss" }

@@ -18,7 +18,7 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	return fmt.Sprintf("%s: authentication refused (%s): check --user and --password, or --token", e.Indicator, statusText(e.Status))
+	return fmt.Sprintf("%s: authentication refused (%s)", e.Indicator, statusText(e.Status))
 }
 func (e *AuthError) ExitCode() int { return 3 }
 func (e *AuthError) Kind() string  { return "refused credentials" }

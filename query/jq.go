@@ -72,9 +72,9 @@ type JQCompileError struct {
 
 func (e *JQCompileError) Error() string {
 	if e.Program == "" {
-		return "--jq: " + e.Msg
+		return "jq: " + e.Msg
 	}
-	return "--jq: " + e.Msg + "\n" + e.Program
+	return "jq: " + e.Msg + "\n" + e.Program
 }
 func (e *JQCompileError) ExitCode() int { return 2 }
 
@@ -105,7 +105,7 @@ type JQError struct {
 	Err       error
 }
 
-func (e *JQError) Error() string { return e.Indicator + ": --jq: " + e.Err.Error() }
+func (e *JQError) Error() string { return e.Indicator + ": jq: " + e.Err.Error() }
 func (e *JQError) ExitCode() int { return 1 }
 func (e *JQError) Kind() string  { return "jq error" }
 

@@ -168,7 +168,7 @@ func TestJQRuntimeErrorGoesOn(t *testing.T) {
 	got, _, problems := apply(&Selection{Program: p}, selRecords)
 	var jqErr *JQError
 	if strings.Join(got, " ") != "a c d" || len(problems) != 1 || !errors.As(problems[0], &jqErr) ||
-		problems[0].Error() != "q.example: --jq: error: no b" {
+		problems[0].Error() != "q.example: jq: error: no b" {
 		t.Errorf("got %q, problems %v", got, problems)
 	}
 }
@@ -191,7 +191,7 @@ func TestJQHalt(t *testing.T) {
 func TestJQSyntaxError(t *testing.T) {
 	_, err := CompileJQ(".rrname | select(. == \"x\"}", nil, false)
 	var ce *JQCompileError
-	want := "--jq: syntax error: unexpected token \"}\"\n    .rrname | select(. == \"x\"}\n                             ^"
+	want := "jq: syntax error: unexpected token \"}\"\n    .rrname | select(. == \"x\"}\n                             ^"
 	if !errors.As(err, &ce) || ce.ExitCode() != 2 || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
