@@ -27,7 +27,7 @@ type grammar struct {
 	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout        time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
 	NoActiveQuery  bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
-	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" placeholder:"N" help:"Longest answer line read; longer ones are reported and skipped, not loaded."`
+	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest answer line read; longer ones are reported and skipped, not loaded."`
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
 	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config         configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
@@ -41,9 +41,9 @@ type grammar struct {
 	CachePrune bool          `group:"cache" help:"Remove cached answers older than --cache-ttl, then exit."`
 
 	// Batch
-	Concurrency int     `group:"batch" short:"c" default:"4" env:"CIRCL_PDNS_CONCURRENCY" placeholder:"N" help:"Queries in flight at once."`
+	Concurrency int     `group:"batch" short:"c" default:"4" env:"CIRCL_PDNS_CONCURRENCY" help:"Queries in flight at once."`
 	Rate        float64 `group:"batch" env:"CIRCL_PDNS_RATE" placeholder:"R" help:"At most R requests per second (default: no cap)."`
-	Retries     int     `group:"batch" default:"3" env:"CIRCL_PDNS_RETRIES" placeholder:"N" help:"Retries of a request after a connection error, a cut or stalled answer, a 429 or a 5xx (with backoff; Retry-After is obeyed)."`
+	Retries     int     `group:"batch" default:"3" env:"CIRCL_PDNS_RETRIES" help:"Retries of a request after a connection error, a cut or stalled answer, a 429 or a 5xx (with backoff; Retry-After is obeyed)."`
 	Unordered   bool    `group:"batch" help:"Print records as they arrive instead of in input order."`
 	Verbose     bool    `group:"batch" short:"v" help:"Log each request (URL, status, bytes, duration, retries) and say a summary at the end, on standard error."`
 	NoProgress  bool    `group:"batch" help:"No progress bar (there is one only when standard error is a terminal)."`
