@@ -63,7 +63,7 @@ type grammar struct {
 	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
 
 	// Output
-	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal, jsonl otherwise."`
+	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
 
 	Version versionFlag `help:"Print the version and build information, then exit."`

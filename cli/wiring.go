@@ -64,7 +64,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	tty := isTerminal(stdout)
 	if c.format == "auto" {
 		c.format = "jsonl"
-		if tty {
+		if tty && g.JQ == "" { // a jq program's outputs are JSON, as jq's are
 			c.format = "table"
 		}
 	}
