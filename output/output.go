@@ -51,9 +51,6 @@ func New(format string, w io.Writer, o Options) Writer {
 	return NewJSONL(w)
 }
 
-// Formats are the names New knows.
-var Formats = []string{"jsonl", "table", "csv", "threatq"}
-
 func timeText(epoch int64, layout string) string {
 	if epoch == 0 {
 		return ""
