@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -64,7 +65,7 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 			}
 			continue
 		}
-		if Matches(rec, ind) {
+		if slices.Contains(rec.Names(), ind.Value) {
 			if err := sink.Record(rec); err != nil {
 				return err
 			}
@@ -72,24 +73,20 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 	}
 }
 
-// Matches says whether rec answers a query for ind: its rrname or one of
-// its rdata values is the indicator (names compared without case or the
-// trailing dot, addresses in canonical form).
-func Matches(rec Record, ind Indicator) bool {
-	same := func(s string) bool {
-		if ind.Kind == FQDN {
-			return strings.EqualFold(strings.TrimSuffix(s, "."), ind.Value)
+// Names are the indicators a record answers a query for: its rrname and
+// each of its rdata values, written as indicators are (names in lower case
+// without the final dot, addresses in canonical form), without repeats.
+func (r *Record) Names() []string {
+	names := make([]string, 0, 1+len(r.RData))
+	for _, s := range append([]string{r.RRName}, r.RData...) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			s = a.Unmap().String()
+		} else {
+			s = strings.ToLower(strings.TrimSuffix(s, "."))
 		}
-		a, err := netip.ParseAddr(s)
-		return err == nil && a.Unmap().String() == ind.Value
-	}
-	if same(rec.RRName) {
-		return true
-	}
-	for _, v := range rec.RData {
-		if same(v) {
-			return true
+		if !slices.Contains(names, s) {
+			names = append(names, s)
 		}
 	}
-	return false
+	return names
 }

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
 )
 
 // Path is where the fake server answers: GET <URL>/pdns/query/<indicator>.
@@ -103,8 +104,9 @@ func (s *Server) Add(indicator string, lines ...string) {
 	s.answers[indicator] = append(s.answers[indicator], lines...)
 }
 
-// Load reads a COF NDJSON dump and files each record under its rrname and
-// each of its rdata values, as CIRCL would answer a query for any of them.
+// Load reads a COF NDJSON dump and files each record under the names it
+// answers for (its rrname and its rdata values), as CIRCL would answer a
+// query for any of them.
 func (s *Server) Load(r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<20)
@@ -113,26 +115,12 @@ func (s *Server) Load(r io.Reader) error {
 		if line == "" {
 			continue
 		}
-		var rec struct {
-			RRName string `json:"rrname"`
-			RData  any    `json:"rdata"`
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		rec, err := query.DecodeRecord([]byte(line))
+		if err != nil {
 			return err
 		}
-		keys := map[string]bool{strings.TrimSuffix(strings.ToLower(rec.RRName), "."): true}
-		switch v := rec.RData.(type) {
-		case string:
-			keys[strings.TrimSuffix(strings.ToLower(v), ".")] = true
-		case []any:
-			for _, e := range v {
-				if s, ok := e.(string); ok {
-					keys[strings.TrimSuffix(strings.ToLower(s), ".")] = true
-				}
-			}
-		}
-		for k := range keys {
-			s.Add(k, line)
+		for _, name := range rec.Names() {
+			s.Add(name, line)
 		}
 	}
 	return sc.Err()
@@ -353,13 +341,8 @@ func authorised(r *http.Request, user, password, token string) bool {
 func filterType(lines []string, t string) []string {
 	var out []string
 	for _, l := range lines {
-		var rec struct {
-			RRType any `json:"rrtype"`
-		}
-		if json.Unmarshal([]byte(l), &rec) == nil {
-			if s, ok := rec.RRType.(string); ok && !strings.EqualFold(s, t) {
-				continue
-			}
+		if rec, err := query.DecodeRecord([]byte(l)); err == nil && rec.RRType != strings.ToUpper(t) {
+			continue
 		}
 		out = append(out, l)
 	}
