@@ -14,8 +14,7 @@ import (
 // run queries every indicator of in and returns the exit status.
 func (c *command) run(ctx context.Context, in *query.Reader) int {
 	h := &handler{out: c.out, format: c.format, report: c.report}
-	b := &query.Batch{Source: c.source, Selection: c.selection, Concurrency: c.concurrency, Unordered: c.unordered}
-	err := b.Run(ctx, in, h)
+	err := c.batch.Run(ctx, in, h)
 	closeErr := c.out.Close()
 	c.report.finish()
 	if err == nil && h.writeErr == nil {

@@ -25,14 +25,11 @@ import (
 
 // command is one run, wired from the grammar.
 type command struct {
-	source      query.Source
-	selection   *query.Selection
-	format      string
-	out         output.Writer
-	report      *reporter
-	summary     bool // say the summary line at the end
-	concurrency int
-	unordered   bool
+	batch   *query.Batch // its Source is set last: it depends on most flags
+	format  string
+	out     output.Writer
+	report  *reporter
+	summary bool // say the summary line at the end
 }
 
 func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
@@ -54,12 +51,10 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		total = len(g.Indicators)
 	}
 	c := &command{
-		selection:   sel,
-		format:      g.Output,
-		report:      newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total),
-		summary:     stderrTTY || g.Verbose,
-		concurrency: g.Concurrency,
-		unordered:   g.Unordered,
+		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered},
+		format:  g.Output,
+		report:  newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total),
+		summary: stderrTTY || g.Verbose,
 	}
 	tty := isTerminal(stdout)
 	if c.format == "auto" {
@@ -78,7 +73,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		if g.Cache || g.Offline || g.Refresh {
 			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
 		}
-		c.source = &query.File{Path: g.Source}
+		c.batch.Source = &query.File{Path: g.Source}
 		return c, nil
 	}
 	client, err := newClient(g, c.warn)
@@ -91,7 +86,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if len(sel.RRTypes) == 1 {
 		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it
 	}
-	c.source = client
+	c.batch.Source = client
 	if g.Cache || g.Offline || g.Refresh {
 		cache, err := newCache(g, client)
 		if err != nil {
@@ -101,7 +96,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			cache.Log = client.Log
 		}
 		c.report.cacheHits = cache.Hits
-		c.source = cache
+		c.batch.Source = cache
 		if g.Offline {
 			return c, nil // no network: no TLS to warn about
 		}

@@ -72,8 +72,10 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 			}
 		}()
 	}
-	defer wg.Wait() // after cancel (deferred later, so run first): the workers stop
-	defer cancel()
+	defer func() {
+		cancel() // the workers stop, then are waited for
+		wg.Wait()
+	}()
 
 	var err error
 	var readErr error
