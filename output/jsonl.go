@@ -15,8 +15,8 @@ import (
 // Characters that a terminal would act on are written as \u escapes, which
 // leaves the JSON value unchanged.
 type JSONL struct {
-	w        *bufio.Writer
-	buf, out []byte
+	w   *bufio.Writer
+	buf []byte
 }
 
 // NewJSONL returns a JSONL writer to w.
@@ -41,14 +41,7 @@ func (j *JSONL) Value(_ query.Indicator, v any) error {
 
 // line writes b and a newline; b is the writer's own to append to.
 func (j *JSONL) line(b []byte) error {
-	for _, c := range b {
-		if c >= 0x7f { // rare: something may need escaping
-			j.out = appendSafeJSON(j.out[:0], b)
-			b = j.out
-			break
-		}
-	}
-	_, err := j.w.Write(append(b, '\n'))
+	_, err := j.w.Write(append(safeJSON(nil, b), '\n'))
 	return err
 }
 

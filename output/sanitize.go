@@ -62,16 +62,21 @@ func CSVCell(s string) string {
 	return s
 }
 
-// appendSafeJSON appends a line of JSON with the characters that JSON
-// allows raw in strings but a terminal would act on (DEL, C1 controls,
-// bidirectional overrides and other format characters, line and paragraph
-// separators) written as \u escapes: the same JSON value, safe to show.
-func appendSafeJSON(dst, line []byte) []byte {
+// safeJSON returns a line of JSON with the characters that JSON allows raw
+// in strings but a terminal would act on (DEL, C1 controls, bidirectional
+// overrides and other format characters, line and paragraph separators)
+// written as \u escapes: the same JSON value, safe to show. A line of plain
+// ASCII, the common case, is returned as it is; otherwise the result is
+// built in buf.
+func safeJSON(buf, line []byte) []byte {
 	i := 0
-	for i < len(line) && line[i] < 0x7f { // the common case: plain ASCII
+	for i < len(line) && line[i] < 0x7f {
 		i++
 	}
-	dst = append(dst, line[:i]...)
+	if i == len(line) {
+		return line
+	}
+	dst := append(buf[:0], line[:i]...)
 	for i < len(line) {
 		c := line[i]
 		if c < 0x7f {

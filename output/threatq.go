@@ -23,7 +23,6 @@ type ThreatQ struct {
 	obj      threatqIndicator
 	attrSeen map[threatqAttribute]bool
 	relSeen  map[string]bool
-	buf      []byte
 }
 
 type threatqIndicator struct {
@@ -126,8 +125,7 @@ func (t *ThreatQ) End(q query.Indicator) error {
 	if err != nil {
 		return err
 	}
-	t.buf = append(appendSafeJSON(t.buf[:0], b), '\n')
-	if _, err := t.w.Write(t.buf); err != nil {
+	if _, err := t.w.Write(append(safeJSON(nil, b), '\n')); err != nil {
 		return err
 	}
 	return t.w.Flush()
