@@ -77,34 +77,32 @@ func BenchmarkLargeAnswer(b *testing.B) {
 // BenchmarkBatch: 300 indicators of 20 records each, 20 ms of server
 // latency, 8 queries in flight: the ideal is 300 x 20 ms / 8 = 0.75 s.
 func BenchmarkBatch(b *testing.B) {
-	srv := circltest.NewServer()
+	srv, names := slowServer(300)
 	defer srv.Close()
-	srv.SetLatency(20 * time.Millisecond)
-	var names []string
-	for i := range 300 {
-		name := fmt.Sprintf("host%03d.example", i)
-		names = append(names, name)
-		srv.Add(name, circltest.Generate(name, 20)...)
-	}
 	args := append([]string{"--url", srv.Endpoint(), "-c", "8"}, names...)
 	for b.Loop() {
 		runCommand(b, args...)
 	}
 }
 
+// slowServer serves n indicators of 20 records each, after 20 ms of latency.
+func slowServer(n int) (*circltest.Server, []string) {
+	srv := circltest.NewServer()
+	srv.SetLatency(20 * time.Millisecond)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("host%04d.example", i)
+		srv.Add(names[i], circltest.Generate(names[i], 20)...)
+	}
+	return srv, names
+}
+
 // BenchmarkCache: 1,000 indicators of 20 records each (20 ms of server
 // latency, 8 queries in flight), all in the cache, against the same run
 // without it.
 func BenchmarkCache(b *testing.B) {
-	srv := circltest.NewServer()
+	srv, names := slowServer(1000)
 	defer srv.Close()
-	srv.SetLatency(20 * time.Millisecond)
-	var names []string
-	for i := range 1000 {
-		name := fmt.Sprintf("host%04d.example", i)
-		names = append(names, name)
-		srv.Add(name, circltest.Generate(name, 20)...)
-	}
 	dir := b.TempDir()
 	args := append([]string{"--url", srv.Endpoint(), "-c", "8", "--cache-dir", dir}, names...)
 	b.Run("uncached", func(b *testing.B) {

@@ -110,12 +110,15 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return faults[ind], v
 	}
-	fs.Func("status", "answer IND with status CODE", func(s string) error {
-		f, v := fault(s)
-		var err error
-		f.Status, err = strconv.Atoi(v)
-		return err
-	})
+	intFault := func(name, usage string, set func(*circltest.Fault, int)) {
+		fs.Func(name, usage, func(s string) error {
+			f, v := fault(s)
+			n, err := strconv.Atoi(v)
+			set(f, n)
+			return err
+		})
+	}
+	intFault("status", "answer IND with status CODE", func(f *circltest.Fault, n int) { f.Status = n })
 	fs.Func("body", "answer IND with the contents of FILE", func(s string) error {
 		f, v := fault(s)
 		f.Body = ts.ReadFile(v)
@@ -124,25 +127,9 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return nil
 	})
-	fs.Func("times", "limit the faults of IND to its first N requests", func(s string) error {
-		f, v := fault(s)
-		var err error
-		f.Times, err = strconv.Atoi(v)
-		return err
-	})
-	fs.Func("cut", "cut the answer to IND after N lines", func(s string) error {
-		f, v := fault(s)
-		var err error
-		f.Cut, err = strconv.Atoi(v)
-		return err
-	})
-	fs.Func("reset", "reset the connection of IND=N after N lines", func(s string) error {
-		f, v := fault(s)
-		var err error
-		f.Cut, err = strconv.Atoi(v)
-		f.Reset = true
-		return err
-	})
+	intFault("times", "limit the faults of IND to its first N requests", func(f *circltest.Fault, n int) { f.Times = n })
+	intFault("cut", "cut the answer to IND after N lines", func(f *circltest.Fault, n int) { f.Cut = n })
+	intFault("reset", "reset the connection of IND=N after N lines", func(f *circltest.Fault, n int) { f.Cut, f.Reset = n, true })
 	fs.Func("stall", "stall the answer to IND=DURATION after its first line", func(s string) error {
 		f, v := fault(s)
 		var err error
