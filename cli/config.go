@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,11 +57,7 @@ func (c *configFile) Resolve(ctx *kong.Context, _ *kong.Path, flag *kong.Flag) (
 	if v, ok := c.values[flag.Name]; ok {
 		return v, nil
 	}
-	v := c.values[strings.ReplaceAll(flag.Name, "-", "_")]
-	if v == nil {
-		return nil, nil
-	}
-	return v, nil
+	return nil, nil
 }
 
 func (c *configFile) load(app *kong.Application) error {
@@ -85,23 +80,21 @@ func (c *configFile) load(app *kong.Application) error {
 		return &configError{err}
 	}
 	warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&c.values); err != nil {
+	var values map[string]any
+	if err := json.Unmarshal(data, &values); err != nil {
 		return &configError{fmt.Errorf("%s: %w", c.path, err)}
 	}
 	known := map[string]bool{}
 	for _, f := range app.Flags {
-		switch f.Name {
-		case "help", "version", "config":
-			continue
-		}
-		known[f.Name] = true
-		known[strings.ReplaceAll(f.Name, "-", "_")] = true
+		known[f.Name] = f.Name != "help" && f.Name != "version" && f.Name != "config"
 	}
-	for k := range c.values {
-		if !known[k] {
+	c.values = map[string]any{}
+	for k, v := range values {
+		name := strings.ReplaceAll(k, "_", "-") // verify_ssl is verify-ssl
+		if !known[name] {
 			return &configError{fmt.Errorf("%s: unknown key %q", c.path, k)}
 		}
+		c.values[name] = v
 	}
 	return nil
 }
