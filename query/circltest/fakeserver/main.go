@@ -5,8 +5,9 @@
 //	go run ./query/circltest/fakeserver -load testdata/demo.ndjson -latency 20ms
 //	circl-pdns --url http://127.0.0.1:8400/pdns/query www.threatq.com
 //
-// -gen NAME=N adds N generated A records for NAME (a busy answer), and
-// -user U:P or -token T make it ask for credentials.
+// -gen NAME=N adds N generated A records for NAME (a busy answer), -user
+// U:P or -token T make it ask for credentials, and -tls serves HTTPS with a
+// self-signed certificate.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay before each answer")
 	user := flag.String("user", "", "require Basic auth USER:PASSWORD")
 	token := flag.String("token", "", "require this Authorization header")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (circl-pdns needs --no-verify-ssl)")
 	var gens []string
 	flag.Func("gen", "NAME=N: serve N generated records for NAME (repeatable)", func(s string) error {
 		gens = append(gens, s)
@@ -67,7 +70,18 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "fake CIRCL Passive DNS at http://%s%s\n", ln.Addr(), strings.TrimSuffix(circltest.Path, "/"))
+	scheme := "http"
+	if *useTLS {
+		scheme = "https"
+		ts := httptest.NewUnstartedServer(srv.Config.Handler)
+		ts.Listener.Close()
+		ts.Listener = ln
+		ts.StartTLS() // httptest's own self-signed certificate, for 127.0.0.1
+	}
+	fmt.Fprintf(os.Stderr, "fake CIRCL Passive DNS at %s://%s%s\n", scheme, ln.Addr(), strings.TrimSuffix(circltest.Path, "/"))
+	if *useTLS {
+		select {}
+	}
 	hs := &http.Server{Handler: srv.Config.Handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(hs.Serve(ln))
 }
