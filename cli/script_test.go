@@ -99,6 +99,14 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 	token := fs.String("token", "", "require this Authorization header")
 	latency := fs.Duration("latency", 0, "delay every answer")
 	noPages := fs.Bool("nopages", false, "ignore the pagination headers")
+	style := fs.String("style", "", "answer in a real server's style: circl, d4, qof, pretty, array, with ,bom ,crlf ,cr ,http10")
+	always := map[string][2]string{}
+	fs.Func("always-header", "add header K:V to every answer to IND, good or bad", func(s string) error {
+		ind, v, _ := strings.Cut(s, "=")
+		k, hv, _ := strings.Cut(v, ":")
+		always[ind] = [2]string{k, hv}
+		return nil
+	})
 	faults := map[string]*circltest.Fault{}
 	fault := func(spec string) (*circltest.Fault, string) {
 		ind, v, ok := strings.Cut(spec, "=")
@@ -125,6 +133,11 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
 			f.ContentType = "text/html; charset=utf-8"
 		}
+		return nil
+	})
+	fs.Func("cursors", "answer IND=C1,C2... with these x-dribble-cursor values in turn", func(s string) error {
+		f, v := fault(s)
+		f.Cursors = strings.Split(v, ",")
 		return nil
 	})
 	intFault("times", "limit the faults of IND to its first N requests", func(f *circltest.Fault, n int) { f.Times = n })
@@ -168,6 +181,14 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if *noPages {
 		srv.IgnorePagination()
+	}
+	if *style != "" {
+		st, err := circltest.ParseStyle(*style)
+		ts.Check(err)
+		srv.SetStyle(st)
+	}
+	for ind, h := range always {
+		srv.SetHeader(ind, h[0], h[1])
 	}
 	for ind, f := range faults {
 		srv.Fail(ind, *f)

@@ -13,7 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"sync/atomic"
 	"time"
 )
@@ -27,11 +27,17 @@ import (
 // credentials. Only answers received whole (every page, no error, no bad
 // line, no warning) are kept, and they are written to a temporary file
 // then renamed, so that a crash or two processes at once never leave a
-// half answer to be served. The directory is 0700 and the files 0600: what
-// an analyst looked up is sensitive.
+// half answer to be served. A cached answer is read whole before any of
+// its records is passed on: a damaged one is a miss, asked again and
+// replaced. The files are 0600, in a directory made 0700 (one that others
+// can write to is refused, see Check): what an analyst looked up is
+// sensitive.
 type Cache struct {
 	Dir string
 	TTL time.Duration // how old a cached answer may be
+	// MaxRecordBytes bounds a record read back, as the Source bounds a
+	// record received; 0 means DefaultMaxRecordBytes.
+	MaxRecordBytes int
 	// Key describes what, besides the indicator, makes an answer: the
 	// endpoint and the headers that change it (not the credentials).
 	Key string
@@ -56,15 +62,69 @@ func (e *CacheMissError) Error() string {
 func (e *CacheMissError) ExitCode() int { return 1 }
 func (e *CacheMissError) Kind() string  { return "cache miss" }
 
+// CacheDamagedError is a cached answer that cannot be read whole.
+type CacheDamagedError struct {
+	Indicator, Path string
+	Err             error
+}
+
+func (e *CacheDamagedError) Error() string {
+	return fmt.Sprintf("%s: the cached answer %s is damaged: %v", e.Indicator, e.Path, e.Err)
+}
+func (e *CacheDamagedError) Unwrap() error { return e.Err }
+func (e *CacheDamagedError) ExitCode() int { return 1 }
+func (e *CacheDamagedError) Kind() string  { return "damaged cache" }
+
+// Check makes the cache directory (0700, with its missing parents) if it
+// is not there, and refuses one that others can write to: they could plant
+// answers. It never changes the mode of a directory it did not make.
+func (c *Cache) Check() error {
+	fi, err := os.Stat(c.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+			return fmt.Errorf("cache directory: %w", err)
+		}
+		fi, err = os.Stat(c.Dir)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("cache directory: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("cache directory %s: not a directory", c.Dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("cache directory %s can be written by others (%v): they could plant answers; use a private directory (it is made 0700 if missing), or run chmod go-w %s", c.Dir, fi.Mode(), c.Dir)
+	}
+	return nil
+}
+
 // Hits is how many queries the cache answered.
 func (c *Cache) Hits() int { return int(c.hits.Load()) }
 
-const cacheExt = ".ndjson.gz"
+// The cache's own files: answers, <indicator>.<16 hex digits>.ndjson.gz,
+// and temporary files. Nothing else in the directory is touched.
+const (
+	cacheExt     = ".ndjson.gz"
+	cacheTempPat = ".circl-pdns-*.tmp"
+)
+
+var (
+	cacheFileRE = regexp.MustCompile(`^[^/]+\.[0-9a-f]{16}\.ndjson\.gz$`)
+	cacheTempRE = regexp.MustCompile(`^\.circl-pdns-[0-9]+\.tmp$`)
+)
+
+// maxCacheName is the most of an indicator a file name holds: a name is at
+// most 255 bytes, and the hash, which covers the whole indicator, tells
+// long ones apart.
+const maxCacheName = 200
 
 // path is where the answer to ind is kept.
 func (c *Cache) path(ind Indicator) string {
 	sum := sha256.Sum256([]byte(c.Key + "\x00" + ind.Value))
-	return filepath.Join(c.Dir, ind.Value+"."+hex.EncodeToString(sum[:8])+cacheExt)
+	name := ind.Value
+	if len(name) > maxCacheName {
+		name = name[:maxCacheName]
+	}
+	return filepath.Join(c.Dir, name+"."+hex.EncodeToString(sum[:8])+cacheExt)
 }
 
 // Query answers from the cache when it can, and otherwise asks the Source,
@@ -76,11 +136,24 @@ func (c *Cache) Query(ctx context.Context, ind Indicator, sink Sink) error {
 		if fi, err := os.Stat(path); err == nil {
 			age := time.Since(fi.ModTime())
 			if c.Offline || age <= c.TTL {
-				c.log(ind, "hit", "age", age.Round(time.Second))
-				c.hits.Add(1)
-				return c.replay(ctx, ind, path, sink)
+				err := c.read(ctx, path, 1<<30, nil) // whole, before anything is passed on
+				if err == nil {
+					c.log(ind, "hit", "age", age.Round(time.Second))
+					c.hits.Add(1)
+					return c.replay(ctx, ind, path, sink)
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				damaged := &CacheDamagedError{Indicator: ind.Value, Path: path, Err: err}
+				if c.Offline {
+					return damaged
+				}
+				sink.Problem(&Warning{Indicator: ind.Value, Msg: fmt.Sprintf("the cached answer %s is damaged (%v): asking the server again", path, err)})
+				state = "damaged"
+			} else {
+				state = "stale"
 			}
-			state = "stale"
 		}
 	} else {
 		state = "refresh"
@@ -98,35 +171,64 @@ func (c *Cache) log(ind Indicator, state string, attrs ...any) {
 	}
 }
 
-// replay streams a cached answer, line by line, as the server once sent it.
+// replay streams a cached answer, record by record, as the server once
+// sent it. A record over the limit is reported, as it would be from the
+// server.
 func (c *Cache) replay(ctx context.Context, ind Indicator, path string, sink Sink) error {
+	err := c.read(ctx, path, c.MaxRecordBytes, func(rec Record, bad *BadRecordError) error {
+		if bad != nil {
+			sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("cache %s line %d", path, bad.Line), Err: bad.Err})
+			return nil
+		}
+		return sink.Record(rec)
+	})
+	var se sinkError
+	if errors.As(err, &se) {
+		return se.err
+	}
+	if err != nil && ctx.Err() == nil {
+		return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("cache: %s: %w", path, err)}
+	}
+	return err
+}
+
+// read reads a cached answer through the record stage, passing each record
+// (or record over max) to fn; with fn nil, it only checks the file can be
+// read whole: gzip intact to its checksum, every record good.
+func (c *Cache) read(ctx context.Context, path string, max int, fn func(Record, *BadRecordError) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("cache: %w", err)}
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReader(f))
 	if err != nil {
-		return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("cache: %s: %w", path, err)}
+		return fmt.Errorf("not gzip: %w", err)
 	}
-	lines := newLineReader(zr, DefaultMaxRecordBytes)
-	for {
-		b, err := lines.next()
-		if err == io.EOF {
+	rr := NewRecordReader(zr, max)
+	for n := 1; ; n++ {
+		rec, err := rr.Next()
+		var bad *BadRecordError
+		switch {
+		case err == io.EOF:
 			return nil
+		case errors.As(err, &bad) && fn != nil && isLineTooLong(err):
+			if err := fn(Record{}, bad); err != nil {
+				return sinkError{err}
+			}
+			continue
+		case err == errCut, errors.Is(err, io.ErrUnexpectedEOF):
+			return errors.New("it ends short")
+		case err != nil:
+			return err
 		}
-		if err != nil {
-			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("cache: %s: %w", path, err)}
-		}
-		if lines.line%1024 == 0 && ctx.Err() != nil {
+		if n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rec, err := DecodeRecord(b)
-		if err != nil { // only whole, good answers are written: the file was damaged
-			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("cache: %s line %d: %w", path, lines.line, err)}
-		}
-		if err := sink.Record(rec); err != nil {
-			return err
+		if fn != nil {
+			if err := fn(rec, nil); err != nil {
+				return sinkError{err}
+			}
 		}
 	}
 }
@@ -171,13 +273,10 @@ type cacheWriter struct {
 }
 
 func (c *Cache) create(ind Indicator) (*cacheWriter, error) {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(c.Dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		os.Chmod(c.Dir, 0o700) // the analyst's lookups are for the analyst's eyes
-	}
-	f, err := os.CreateTemp(c.Dir, ".tmp-*") // 0600
+	f, err := os.CreateTemp(c.Dir, cacheTempPat) // 0600
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +322,8 @@ func (w *cacheWriter) discard() {
 }
 
 // Prune removes the cached answers older than the TTL (and temporary files
-// left by writers that were killed), and says how many it removed.
+// left by writers that were killed), and says how many it removed. Only
+// files named as the cache names its own are looked at.
 func (c *Cache) Prune() (int, error) {
 	entries, err := os.ReadDir(c.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -235,7 +335,8 @@ func (c *Cache) Prune() (int, error) {
 	n := 0
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasSuffix(name, cacheExt) && !strings.HasPrefix(name, ".tmp-") {
+		answer := cacheFileRE.MatchString(name)
+		if !e.Type().IsRegular() || !answer && !cacheTempRE.MatchString(name) {
 			continue
 		}
 		fi, err := e.Info()
@@ -245,7 +346,7 @@ func (c *Cache) Prune() (int, error) {
 		if err := os.Remove(filepath.Join(c.Dir, name)); err != nil {
 			return n, err
 		}
-		if strings.HasSuffix(name, cacheExt) {
+		if answer {
 			n++
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,19 +69,27 @@ func (e *StalledError) Error() string {
 // rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
 	var cursor string
-	line := 0 // line numbers run on across pages
-	seen := newSeenSet()
-	for {
-		next, err := c.pageWithRetries(ctx, ind, cursor, sink, &line, seen)
+	st := &answer{seen: newSeenSet(), warned: map[string]bool{}, cursors: map[string]bool{}}
+	for pages := 1; ; pages++ {
+		next, err := c.pageWithRetries(ctx, ind, cursor, sink, st)
 		if err != nil || next == "" {
 			return err
 		}
-		if next == cursor {
-			return &ProtocolError{Indicator: ind.Value, Msg: "the server sent the same x-dribble-cursor twice"}
+		if st.cursors[next] {
+			return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("the server sent x-dribble-cursor %s again after %d pages: a pagination loop, given up on", Quote(next, 40), pages)}
 		}
+		st.cursors[next] = true
 		cursor = next
-		seen.reset()
+		st.seen.remember()
 	}
+}
+
+// answer is what one query remembers across its pages and attempts.
+type answer struct {
+	line    int             // lines read: line numbers run on across pages
+	seen    *seenSet        // records passed on
+	warned  map[string]bool // server warnings passed on
+	cursors map[string]bool // cursors followed (a pagination loop ends the query)
 }
 
 func (c *Client) request(ctx context.Context, ind Indicator, cursor string) (*http.Request, error) {
@@ -115,7 +122,7 @@ func (c *Client) request(ctx context.Context, ind Indicator, cursor string) (*ht
 }
 
 // page fetches one page and returns the cursor of the next one, if any.
-func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink Sink, line *int, seen *seenSet, attempt int) (next string, err error) {
+func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink Sink, st *answer, attempt int) (next string, err error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	began := time.Now()
@@ -167,10 +174,15 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 	if err := statusError(ind, resp); err != nil {
 		return "", err
 	}
-	if e := resp.Header.Get("x-dribble-errors"); e != "" && attempt == 1 {
-		sink.Problem(&Warning{Indicator: ind.Value, Msg: "the server reports: " + describeDribbleErrors(e)})
+	// on every attempt of every page: an answer capped by the server must
+	// never pass (nor be cached) as complete; each warning is said once
+	if e := resp.Header.Get("x-dribble-errors"); e != "" {
+		if msg := "the server reports: " + describeDribbleErrors(e); !st.warned[msg] {
+			st.warned[msg] = true
+			sink.Problem(&Warning{Indicator: ind.Value, Msg: msg})
+		}
 	}
-	if err := c.read(ind, resp, sink, line, seen); err != nil {
+	if err := c.read(ind, resp.Body, sink, st); err != nil {
 		if se, ok := err.(sinkError); ok {
 			return "", se.err // the receiver's own reason to stop, as it gave it
 		}
@@ -264,79 +276,31 @@ func describeDribbleErrors(v string) string {
 	return Quote(v, 300)
 }
 
-// A server that sends nothing but junk is given up on, rather than read
-// for ever: after maxBadRun lines in a row that are not records, or
-// maxLongRun in a row over the length limit.
-const (
-	maxBadRun  = 100
-	maxLongRun = 10
-)
-
-// errCut is an answer that ended in the middle of a line.
-var errCut = errors.New("the answer was cut short")
-
-// read streams the records of one page's body to sink, skipping those in
-// seen (sent by an earlier attempt) and adding the others to it.
-func (c *Client) read(ind Indicator, resp *http.Response, sink Sink, line *int, seen *seenSet) error {
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.Contains(mt, "html") {
-		head, _ := io.ReadAll(io.LimitReader(resp.Body, 80))
-		return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("the server sent %s, not NDJSON: %s", mt, Quote(string(head), 80))}
-	}
-	max := c.MaxRecordBytes
-	if max <= 0 {
-		max = DefaultMaxRecordBytes
-	}
-	lines := newLineReader(resp.Body, max)
-	first := *line == 0
-	bad, long := 0, 0 // bad lines (and over-long ones) in a row
+// read streams the records of one page's body to sink, skipping those the
+// answer already passed on (an earlier attempt, or an earlier page).
+func (c *Client) read(ind Indicator, body io.Reader, sink Sink, st *answer) error {
+	rr := NewRecordReader(body, c.MaxRecordBytes)
+	rr.LineOffset = st.line
+	defer func() { st.line += rr.Lines() }()
 	for {
-		b, err := lines.next()
-		if err == io.EOF {
+		rec, err := rr.Next()
+		var bad *BadRecordError
+		var ae *AnswerError
+		switch {
+		case err == nil:
+		case err == io.EOF:
 			return nil
-		}
-		*line++
-		where := func() string { return "answer line " + strconv.Itoa(*line) }
-		if isLineTooLong(err) {
-			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
-			if long++; long >= maxLongRun {
-				return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("%d lines in a row longer than %d bytes: giving up on the answer", long, max)}
-			}
+		case errors.As(err, &bad):
+			sink.Problem(&RecordError{Indicator: ind.Value, Where: "answer line " + strconv.Itoa(bad.Line), Err: bad.Err})
 			continue
-		}
-		long = 0
-		var endless *EndlessLineError
-		if errors.As(err, &endless) {
-			return &ProtocolError{Indicator: ind.Value, Msg: where() + ": " + endless.Error() + ": giving up on the answer"}
-		}
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				err = errCut
-			}
+		case errors.As(err, &ae):
+			return &ProtocolError{Indicator: ind.Value, Msg: "the answer is " + ae.Msg}
+		case err == errCut, errors.Is(err, io.ErrUnexpectedEOF):
+			return &QueryError{Indicator: ind.Value, Err: errCut}
+		default:
 			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("reading the answer: %w", err)}
 		}
-		b = bytes.TrimSpace(b)
-		if len(b) == 0 {
-			continue
-		}
-		if first && b[0] != '{' {
-			return &ProtocolError{Indicator: ind.Value, Msg: "the answer is not NDJSON: it starts with " + Quote(string(b), 80)}
-		}
-		first = false
-		rec, err := DecodeRecord(b)
-		if err != nil {
-			if !lines.ended {
-				// the last line, without its newline, does not parse: the
-				// connection was closed in the middle of it
-				return &QueryError{Indicator: ind.Value, Err: errCut}
-			}
-			sink.Problem(&RecordError{Indicator: ind.Value, Where: where(), Err: err})
-			if bad++; bad >= maxBadRun {
-				return &ProtocolError{Indicator: ind.Value, Msg: fmt.Sprintf("%d lines in a row are not records: giving up on the answer", bad)}
-			}
-			continue
-		}
-		bad = 0
-		if !seen.add(&rec) {
+		if !st.seen.add(&rec) {
 			continue
 		}
 		if err := sink.Record(rec); err != nil {

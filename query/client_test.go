@@ -158,7 +158,9 @@ func TestClientStatuses(t *testing.T) {
 		}, "rate-limited"},
 		{circltest.Fault{Status: 503, Body: "upstream down\nmore"}, func(err error) bool { var e *query.ServerError; return errors.As(err, &e) }, `server error: 503 Service Unavailable: "upstream down"`},
 		{circltest.Fault{Status: 500, Body: "<html>oops</html>", ContentType: "text/html"}, func(err error) bool { var e *query.ServerError; return errors.As(err, &e) }, "500 Internal Server Error"},
-		{circltest.Fault{Body: "<html><body>Login</body></html>", ContentType: "text/html"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `text/html, not NDJSON: "<html><body>Login`},
+		{circltest.Fault{Body: "<html><body>Login</body></html>", ContentType: "text/html"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `the answer is HTML, not NDJSON: "<html><body>Login`},
+		{circltest.Fault{Body: "\n\n  <!DOCTYPE html>", ContentType: "application/x-ndjson"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `the answer is HTML, not NDJSON: "<!DOCTYPE html>"`},
+		{circltest.Fault{Body: "\xff\xfe{\x00"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `the answer is UTF-16 (byte-order mark FFFE), not UTF-8`},
 		{circltest.Fault{Body: "Service temporarily \x1b[31mdown\n"}, func(err error) bool { var e *query.ProtocolError; return errors.As(err, &e) }, `not NDJSON: it starts with "Service temporarily \x1b[31mdown"`},
 	}
 	for _, tt := range tests {
@@ -260,8 +262,8 @@ func TestClientRepeatedCursor(t *testing.T) {
 	c := &query.Client{Endpoint: u, HTTP: srv.Client(), PageSize: 1}
 	r := run(c, "example.com")
 	var pe *query.ProtocolError
-	if !errors.As(r.err, &pe) || len(r.records) != 2 {
-		t.Errorf("got %v and %d records, want a ProtocolError after 2 pages", r.err, len(r.records))
+	if !errors.As(r.err, &pe) || len(r.records) != 1 || !strings.Contains(r.err.Error(), `x-dribble-cursor "same" again after 2 pages`) {
+		t.Errorf("got %v and %d records, want a ProtocolError after 2 pages and the record once", r.err, len(r.records))
 	}
 }
 

@@ -1,8 +1,8 @@
 package query
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -33,37 +33,27 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 	defer fh.Close()
 	report := false
 	f.once.Do(func() { report = true })
-	max := f.MaxRecordBytes
-	if max <= 0 {
-		max = DefaultMaxRecordBytes
-	}
-	lines := newLineReader(fh, max)
-	for {
-		b, err := lines.next()
+	rr := NewRecordReader(fh, f.MaxRecordBytes)
+	for n := 1; ; n++ {
+		rec, err := rr.Next()
+		var bad *BadRecordError
 		switch {
 		case err == io.EOF:
 			return nil
-		case isLineTooLong(err):
+		case errors.As(err, &bad):
 			if report {
-				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, lines.line), Err: err})
+				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, bad.Line), Err: bad.Err})
 			}
 			continue
+		case errors.As(err, new(*AnswerError)):
+			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: the file is %v", f.Path, err)}
+		case err == errCut:
+			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: the file ends inside a record", f.Path)}
 		case err != nil:
-			return &QueryError{Indicator: ind.Value, Err: err}
+			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", f.Path, err)}
 		}
-		if lines.line%1024 == 0 && ctx.Err() != nil {
+		if n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
-		}
-		b = bytes.TrimSpace(b)
-		if len(b) == 0 {
-			continue
-		}
-		rec, err := DecodeRecord(b)
-		if err != nil {
-			if report {
-				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, lines.line), Err: err})
-			}
-			continue
 		}
 		if slices.Contains(rec.Names(), ind.Value) {
 			if err := sink.Record(rec); err != nil {

@@ -97,7 +97,7 @@ func TestHostileHugeLine(t *testing.T) {
 	before := totalAlloc()
 	r := run(c, "example.com")
 	if r.err != nil || len(r.records) != 2 || len(r.problems) != 1 ||
-		r.problems[0].Error() != "example.com: answer line 1: line longer than 4194304 bytes, skipped" {
+		r.problems[0].Error() != "example.com: answer line 1: record longer than 4194304 bytes, skipped" {
 		t.Errorf("huge line: %v, %d records, %v", r.err, len(r.records), r.problems)
 	}
 	if n := totalAlloc() - before; n > 32<<20 {
@@ -113,21 +113,23 @@ func totalAlloc() uint64 {
 
 func TestHostileEndlessBodies(t *testing.T) {
 	tests := map[string]struct {
-		endless string
-		want    string
+		fault circltest.Fault
+		want  string
 	}{
-		"junk lines":             {"{spam}\n", "example.com: 100 lines in a row are not records: giving up on the answer"},
-		"truncated records":      {`{"rrname":` + "\n", "example.com: 100 lines in a row are not records: giving up on the answer"},
-		"no newline, ever":       {strings.Repeat("x", 1000), "example.com: answer line 1: a line of more than 4 MB with no end in sight: giving up on the answer"},
-		"binary, no newline":     {"{\x00\xff\x1b[2J", "example.com: answer line 1: a line of more than 4 MB with no end in sight: giving up on the answer"},
-		"long lines, one by one": {"{" + strings.Repeat("y", 70<<10) + "}\n", "example.com: 10 lines in a row longer than 65536 bytes: giving up on the answer"},
+		"junk lines":             {circltest.Fault{Endless: "{spam}\n"}, "example.com: the answer is given up on: 100 records in a row are not records"},
+		"truncated records":      {circltest.Fault{Endless: `{"rrname":` + "\n"}, "example.com: the answer is given up on: 100 records in a row are not records"},
+		"no newline, ever":       {circltest.Fault{Endless: strings.Repeat("x", 1000)}, `example.com: the answer is not NDJSON: it starts with "` + strings.Repeat("x", 80) + `"`},
+		"one record, no end":     {circltest.Fault{Huge: 8 << 20}, "example.com: the answer is given up on: the record at line 1 goes on for more than 4 MB with no end in sight"},
+		"binary, no newline":     {circltest.Fault{Endless: "{\x00\xff\x1b[2J"}, "example.com: the answer is given up on: more than 4 MB that is not records"},
+		"blank lines, for ever":  {circltest.Fault{Endless: "\n\r\n \t"}, "example.com: the answer is given up on: more than 1 MB of blank space and no record"},
+		"long lines, one by one": {circltest.Fault{Endless: "{" + strings.Repeat("y", 70<<10) + "}\n"}, "example.com: the answer is given up on: 10 records in a row longer than 65536 bytes"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := circltest.NewServer()
 			defer srv.Close()
 			srv.Add("example.com", lines("example.com", 1)...)
-			srv.Fail("example.com", circltest.Fault{Endless: tt.endless})
+			srv.Fail("example.com", tt.fault)
 			c := newClient(t, srv)
 			c.MaxRecordBytes = 64 << 10
 			r := run(c, "example.com")

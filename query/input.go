@@ -69,10 +69,9 @@ func (r *Reader) Next() (Indicator, error) {
 				continue
 			case isLineTooLong(err):
 				return Indicator{}, &InputError{Where: fmt.Sprintf("line %d", r.lines.line), Err: err}
-			case errors.As(err, new(*EndlessLineError)):
-				where := fmt.Sprintf("line %d", r.lines.line+1)
-				r.lines = nil // the rest of the input is that line: nothing more to read
-				return Indicator{}, &InputError{Where: where, Err: fmt.Errorf("%w; standard input is not read further", err)}
+			case errors.As(err, new(*EncodingError)):
+				r.lines = nil // not one error a line: standard input is not read further
+				return Indicator{}, &InputError{Where: "standard input", Err: err}
 			case err != nil:
 				return Indicator{}, fmt.Errorf("reading standard input: %w", err)
 			}

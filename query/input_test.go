@@ -91,11 +91,30 @@ func TestLineReader(t *testing.T) {
 	}
 }
 
-func TestReaderEndlessLine(t *testing.T) {
-	in := "example.com\n" + strings.Repeat("\x00binary", 100000) // 800 KB, no newline
+func TestReaderLongLineSkipped(t *testing.T) {
+	// a 200 KB line, then more indicators: reading goes on after it
+	in := "example.com\n" + strings.Repeat("\x00binary", 25000) + "\nexample.org\r\n" + strings.Repeat("y", 1<<20) + "\n192.0.2.7\n" + strings.Repeat("z", 3000)
 	got := drain(NewReader([]string{"-", "192.0.2.1"}, strings.NewReader(in)))
 	want := `FQDN example.com
-error: line 2: a line of more than 128 KB with no end in sight; standard input is not read further
+error: line 2: line longer than 2048 bytes, skipped
+FQDN example.org
+error: line 4: line longer than 2048 bytes, skipped
+IPv4 192.0.2.7
+error: line 6: line longer than 2048 bytes, skipped
+IPv4 192.0.2.1`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestReaderByteOrderMarks(t *testing.T) {
+	got := drain(NewReader(nil, strings.NewReader("\xEF\xBB\xBFexample.com\nexample.org\n")))
+	if want := "FQDN example.com\nFQDN example.org"; got != want {
+		t.Errorf("UTF-8 BOM: got\n%s\nwant\n%s", got, want)
+	}
+	utf16 := "\xFF\xFEe\x00x\x00.\x00c\x00o\x00\n\x00a\x00.\x00b\x00\n\x00"
+	got = drain(NewReader([]string{"-", "192.0.2.1"}, strings.NewReader(utf16)))
+	want := `error: standard input: it is UTF-16 (byte-order mark FFFE), not UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8
 IPv4 192.0.2.1`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

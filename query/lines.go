@@ -8,46 +8,48 @@ import (
 	"io"
 )
 
-// LineTooLongError reports a line over the reader's limit; the line was
-// skipped without being held in memory.
-type LineTooLongError struct{ Max int }
-
-func (e *LineTooLongError) Error() string {
-	return fmt.Sprintf("line longer than %d bytes, skipped", e.Max)
-}
-
-// lineReader yields the lines of a stream one at a time, without their
-// line ending (LF or CRLF), in bounded memory: a line longer than max is
-// discarded as it is read and reported as a *LineTooLongError.
+// lineReader yields the lines of standard input one at a time, without
+// their line ending (LF or CRLF), in bounded memory: a line longer than max
+// is read past, never held, and reported as a *LineTooLongError; reading
+// goes on with the next line. A UTF-8 byte-order mark is skipped; UTF-16
+// input is refused once, with an *EncodingError.
 type lineReader struct {
-	br    *bufio.Reader
-	max   int
-	long  []byte // holds a line that spans more than one buffer
-	line  int    // number of the line last returned, from 1
-	ended bool   // the line last returned ended with a newline
+	br      *bufio.Reader
+	max     int
+	long    []byte // holds a line that spans more than one buffer
+	line    int    // number of the line last returned, from 1
+	started bool
 }
 
-func newLineReader(r io.Reader, max int) *lineReader {
+func newLineReader(r io.Reader, limit int) *lineReader {
 	size := 64 << 10
-	if max < size {
-		size = max + 2
+	if limit < size {
+		size = max(limit+2, 16)
 	}
-	return &lineReader{br: bufio.NewReaderSize(r, size), max: max}
+	return &lineReader{br: bufio.NewReaderSize(r, size), max: limit}
 }
+
+// EncodingError is input that is not UTF-8 text.
+type EncodingError struct{ Msg string }
+
+func (e *EncodingError) Error() string { return e.Msg }
 
 // next returns the next line; the slice is valid until the next call. At the
 // end of the stream it returns io.EOF; a read error is returned as it is.
 func (l *lineReader) next() ([]byte, error) {
+	if !l.started {
+		l.started = true
+		if b, _ := l.br.Peek(3); bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+			l.br.Discard(3)
+		} else if bytes.HasPrefix(b, []byte("\xFF\xFE")) || bytes.HasPrefix(b, []byte("\xFE\xFF")) {
+			return nil, &EncodingError{Msg: fmt.Sprintf("it is UTF-16 (byte-order mark %X), not UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8", b[:2])}
+		}
+	}
 	l.long = l.long[:0]
 	tooLong := false
-	skipped := 0
 	for {
 		chunk, err := l.br.ReadSlice('\n')
-		if tooLong {
-			if skipped += len(chunk); skipped > maxSkip(l.max) {
-				return nil, &EndlessLineError{Skipped: skipped}
-			}
-		} else {
+		if !tooLong {
 			if len(l.long)+len(chunk) > l.max+2 { // +2: the line ending
 				tooLong, l.long = true, l.long[:0]
 			} else if err == bufio.ErrBufferFull || len(l.long) > 0 {
@@ -63,9 +65,8 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, err
 		}
 		l.line++
-		l.ended = len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
 		if tooLong {
-			return nil, &LineTooLongError{Max: l.max}
+			return nil, &LineTooLongError{Max: l.max, What: "line"}
 		}
 		line := chunk
 		if len(l.long) > 0 {
@@ -74,26 +75,11 @@ func (l *lineReader) next() ([]byte, error) {
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) > l.max {
-			return nil, &LineTooLongError{Max: l.max}
+			return nil, &LineTooLongError{Max: l.max, What: "line"}
 		}
 		return line, nil
 	}
 }
-
-// EndlessLineError is a line that goes on past any reason (64 times the
-// limit): its end is not waited for.
-type EndlessLineError struct{ Skipped int }
-
-func (e *EndlessLineError) Error() string {
-	if e.Skipped >= 1<<20 {
-		return fmt.Sprintf("a line of more than %d MB with no end in sight", e.Skipped>>20)
-	}
-	return fmt.Sprintf("a line of more than %d KB with no end in sight", e.Skipped>>10)
-}
-
-// maxSkip is how much of an over-long line is read, and thrown away, while
-// waiting for its end.
-func maxSkip(max int) int { return 64 * max }
 
 // isLineTooLong reports whether err is a *LineTooLongError.
 func isLineTooLong(err error) bool {

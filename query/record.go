@@ -68,6 +68,7 @@ func DecodeRecord(line []byte) (Record, error) {
 		return r, errors.New("not a JSON object")
 	}
 	r.Fields = make([]Field, 0, 8)
+	var keys map[string]struct{} // for records with many members
 	d.space()
 	if !d.eat('}') {
 		for {
@@ -86,10 +87,15 @@ func DecodeRecord(line []byte) (Record, error) {
 				return r, errors.New("malformed JSON")
 			}
 			key := unquote(rawKey)
+			if hasField(r.Fields, &keys, key) {
+				// I-JSON (RFC 7493): parsers disagree on which one wins, so
+				// another tool could read another record than ours
+				return r, fmt.Errorf("member %s appears twice", Quote(key, 40))
+			}
 			if v, err = r.set(key, v); err != nil {
 				return r, fmt.Errorf("%s: %w", key, err)
 			}
-			r.Fields = setField(r.Fields, key, v)
+			r.Fields = append(r.Fields, Field{Key: key, Value: v})
 			d.space()
 			if d.eat('}') {
 				break
@@ -103,6 +109,18 @@ func DecodeRecord(line []byte) (Record, error) {
 	if d.i < len(d.s) {
 		return r, errors.New("data after the JSON object")
 	}
+	if r.RData == nil { // older QOF servers name it rrdata
+		for i, f := range r.Fields {
+			if f.Key == "rrdata" {
+				rdata, err := parseRData(f.Value)
+				if err != nil {
+					return r, fmt.Errorf("rrdata: %w", err)
+				}
+				r.RData, r.Fields[i].Key = rdata, "rdata"
+				break
+			}
+		}
+	}
 	switch {
 	case r.RRName == "":
 		return r, errors.New("no rrname")
@@ -114,14 +132,29 @@ func DecodeRecord(line []byte) (Record, error) {
 	return r, nil
 }
 
-func setField(fs []Field, key, v string) []Field {
-	for i := range fs {
-		if fs[i].Key == key { // a repeated member: the last one wins, as in JSON parsers
-			fs[i].Value = v
-			return fs
+// hasField says whether key is among fs; past a few members it keeps them
+// in *keys, so that a record of many members costs no more than linear time.
+func hasField(fs []Field, keys *map[string]struct{}, key string) bool {
+	const few = 16
+	if len(fs) < few {
+		for i := range fs {
+			if fs[i].Key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if *keys == nil {
+		*keys = make(map[string]struct{}, 2*few)
+		for _, f := range fs {
+			(*keys)[f.Key] = struct{}{}
 		}
 	}
-	return append(fs, Field{Key: key, Value: v})
+	if _, ok := (*keys)[key]; ok {
+		return true
+	}
+	(*keys)[key] = struct{}{}
+	return false
 }
 
 // set stores a known member in its typed field and returns the value to keep.

@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor string, sink Sink, line *int, seen *seenSet) (string, error) {
-	start := *line
+func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor string, sink Sink, st *answer) (string, error) {
+	start := st.line
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			return "", err
 		}
-		*line = start
-		next, err := c.page(ctx, ind, cursor, sink, line, seen, attempt)
-		if err == nil || !retryable(err) || seen.overflow {
+		st.line = start
+		next, err := c.page(ctx, ind, cursor, sink, st, attempt)
+		if err == nil || !retryable(err) || st.seen.overflow {
 			return next, err
 		}
 		if attempt > c.Retries {
@@ -46,7 +46,7 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 		if err := sleep(ctx, delay); err != nil {
 			return "", err
 		}
-		seen.retry()
+		st.seen.remember()
 	}
 }
 

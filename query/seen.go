@@ -2,29 +2,39 @@ package query
 
 import "hash/maphash"
 
-// seenSet remembers the records of a page already passed on, by a hash of
-// (rrname, rrtype, rdata): 8 bytes a record, whatever their size. The
-// hashes are only listed until a retry needs to look them up.
+// seenSet remembers the records of an answer already passed on, by a hash
+// of (rrname, rrtype, rdata): 8 bytes a record, whatever their size. Within
+// one answer that tuple is unique (COF), so a record seen again, on a retry
+// or on a page the server sent twice, is not passed on twice. The hashes
+// are only listed until a retry or a second page needs to look them up.
 type seenSet struct {
 	seed     maphash.Seed
-	hashes   []uint64            // first attempt: what was passed on
-	m        map[uint64]struct{} // from the first retry on
-	overflow bool                // too many to remember: the page cannot be retried
+	hashes   []uint64            // what was passed on since the last remember
+	m        map[uint64]struct{} // from the first retry or page on
+	overflow bool                // too many to remember: the answer cannot be retried
 }
 
-// maxSeen bounds what a page remembers for retries (8 bytes a record): an
-// answer without pages larger than this is not retried once it has passed
-// that many records on, rather than remembered in ever more memory.
+// maxSeen bounds what an answer remembers (8 bytes a record): past that
+// many records, a page is not retried, rather than remembered in ever more
+// memory.
 const maxSeen = 1 << 20
 
 func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed()} }
 
-// retry starts another attempt at the page: what was passed on is skipped.
-func (s *seenSet) retry() {
+// remember makes what was passed on so far something to look up: for a
+// retry, or the next page.
+func (s *seenSet) remember() {
+	if len(s.hashes) == 0 {
+		return
+	}
 	if s.m == nil {
 		s.m = make(map[uint64]struct{}, len(s.hashes))
 	}
 	for _, h := range s.hashes {
+		if len(s.m) >= maxSeen {
+			s.overflow = true
+			break
+		}
 		s.m[h] = struct{}{}
 	}
 	s.hashes = s.hashes[:0]
@@ -46,18 +56,11 @@ func (s *seenSet) add(r *Record) bool {
 		if _, ok := s.m[k]; ok {
 			return false
 		}
-		s.m[k] = struct{}{}
-		return true
 	}
-	if len(s.hashes) < maxSeen {
+	if len(s.m)+len(s.hashes) < maxSeen {
 		s.hashes = append(s.hashes, k)
 	} else {
 		s.overflow = true
 	}
 	return true
-}
-
-// reset forgets everything: the page is complete.
-func (s *seenSet) reset() {
-	s.hashes, s.m, s.overflow = s.hashes[:0], nil, false
 }

@@ -46,6 +46,9 @@ type Fault struct {
 	// Huge sends a single line of this many bytes (without a newline
 	// until the end), then the records.
 	Huge int
+	// Cursors are sent as x-dribble-cursor in turn, one a request,
+	// whatever was asked: a pagination loop when they repeat.
+	Cursors []string
 
 	// Times limits the fault to the first Times requests for the
 	// indicator (0: every request); later ones are answered well.
@@ -74,6 +77,8 @@ type Server struct {
 	token    string
 	latency  func(indicator string) time.Duration
 	noPages  bool
+	style    Style
+	headers  map[string]map[string]string // indicator -> headers on every answer
 	requests []Request
 	inFlight int // requests being answered now
 	maxIn    int // the most at once
@@ -89,7 +94,7 @@ func (s *Server) MaxInFlight() int {
 
 // NewServer starts a fake server; Close it when done.
 func NewServer() *Server {
-	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}}
+	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}, headers: map[string]map[string]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -104,27 +109,46 @@ func (s *Server) Add(indicator string, lines ...string) {
 	s.answers[indicator] = append(s.answers[indicator], lines...)
 }
 
-// Load reads a COF NDJSON dump and files each record under the names it
-// answers for (its rrname and its rdata values), as CIRCL would answer a
-// query for any of them.
+// Load reads a COF dump (in any layout circl-pdns reads) and files each
+// record under the names it answers for (its rrname and its rdata values),
+// as CIRCL would answer a query for any of them.
 func (s *Server) Load(r io.Reader) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
+	rr := query.NewRecordReader(r, 64<<20)
+	for {
+		rec, err := rr.Next()
+		if err == io.EOF {
+			return nil
 		}
-		rec, err := query.DecodeRecord([]byte(line))
 		if err != nil {
 			return err
 		}
 		for _, name := range rec.Names() {
-			s.Add(name, line)
+			s.Add(name, rec.Raw)
 		}
 	}
-	return sc.Err()
 }
+
+// SetStyle makes the server write its answers as st says.
+func (s *Server) SetStyle(st Style) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.style = st
+}
+
+// SetHeader sends the header key: value with every answer for indicator,
+// good or bad.
+func (s *Server) SetHeader(indicator, key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headers[indicator] == nil {
+		s.headers[indicator] = map[string]string{}
+	}
+	s.headers[indicator][key] = value
+}
+
+// Cursor is the cursor of the page that starts at record n, as the server
+// makes them.
+func Cursor(n int) string { return encodeCursor(n) }
 
 // Fail makes the server answer indicator with f.
 func (s *Server) Fail(indicator string, f Fault) {
@@ -195,7 +219,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if hasFault && fault.Times > 0 && s.asked[ind] > fault.Times {
 		hasFault = false
 	}
-	user, password, token, latency, noPages := s.user, s.password, s.token, s.latency, s.noPages
+	user, password, token, latency, style := s.user, s.password, s.token, s.latency, s.style
+	noPages := s.noPages || style.IgnorePagination
+	asked := s.asked[ind]
+	headers := s.headers[ind]
 	s.mu.Unlock()
 
 	if latency != nil {
@@ -214,6 +241,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/x-ndjson")
+	if style.ContentType != "" {
+		h.Set("Content-Type", style.ContentType)
+	}
+	for k, v := range headers {
+		h.Set(k, v)
+	}
 	var body io.Writer = w
 	if hasFault {
 		for k, v := range fault.Header {
@@ -272,6 +305,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lines = lines[start:end]
+	if hasFault && len(fault.Cursors) > 0 {
+		h.Set("x-dribble-cursor", fault.Cursors[(asked-1)%len(fault.Cursors)])
+	}
+	if !hasFault && (style.Layout != NDJSON || style.Order != nil || style.QOF || style.BOM || style.LineEnd != "" || style.CloseDelimited) {
+		styled(w, h, style, lines)
+		return
+	}
 	if hasFault && (fault.Cut > 0 || fault.Reset) && fault.Stall == 0 {
 		cut(w, h, lines, fault)
 		return
@@ -299,6 +339,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		bw.Flush()
 	}
+}
+
+// styled answers with lines written in a server's style.
+func styled(w http.ResponseWriter, h http.Header, st Style, lines []string) {
+	body := st.body(lines)
+	if !st.CloseDelimited {
+		w.Write(body)
+		return
+	}
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	buf.WriteString("HTTP/1.0 200 OK\r\n")
+	h.Write(buf)
+	buf.WriteString("\r\n")
+	buf.Write(body)
+	buf.Flush()
 }
 
 // cut answers with the first f.Cut lines and half of the next, with no

@@ -7,7 +7,9 @@
 //
 // -gen NAME=N adds N generated A records for NAME (a busy answer), -user
 // U:P or -token T make it ask for credentials, and -tls serves HTTPS with a
-// self-signed certificate.
+// self-signed certificate. -style answers as a real server does: d4
+// (CIRCL's open-source server: NDJSON labelled text/html), qof, pretty (the
+// ThreatQ sample's layout), array, with modifiers ,bom ,crlf ,cr ,http10.
 package main
 
 import (
@@ -31,6 +33,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay before each answer")
 	user := flag.String("user", "", "require Basic auth USER:PASSWORD")
 	token := flag.String("token", "", "require this Authorization header")
+	style := flag.String("style", "circl", "answer in the style of a real server: circl, d4, qof, pretty, array (with ,bom ,crlf ,cr ,http10)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate (circl-pdns needs --no-verify-ssl)")
 	var gens []string
 	flag.Func("gen", "NAME=N: serve N generated records for NAME (repeatable)", func(s string) error {
@@ -66,6 +69,11 @@ func main() {
 		srv.RequireToken(*token)
 	}
 	srv.SetLatency(*latency)
+	st, err := circltest.ParseStyle(*style)
+	if err != nil {
+		log.Fatalf("-style: %v", err)
+	}
+	srv.SetStyle(st)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
