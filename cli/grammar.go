@@ -27,7 +27,7 @@ type grammar struct {
 	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout        time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
 	NoActiveQuery  bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
-	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest answer line read; longer ones are reported and skipped, not loaded."`
+	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest record read (1 to 1 GiB), from a server, a dump or the cache; longer ones are reported and skipped, never loaded."`
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
 	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config         configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`

@@ -44,6 +44,8 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		return nil, usageError{fmt.Errorf("--rate %v: want a positive number of requests per second", g.Rate)}
 	case g.Retries < 0:
 		return nil, usageError{fmt.Errorf("--retries %d: want 0 or more", g.Retries)}
+	case g.MaxRecordBytes < 1 || g.MaxRecordBytes > maxRecordBytes:
+		return nil, usageError{fmt.Errorf("--max-record-bytes %d: want 1 to %d (1 GiB)", g.MaxRecordBytes, maxRecordBytes)}
 	}
 	stderrTTY := isTerminal(stderr)
 	total := -1 // unknown: indicators come from standard input
@@ -73,7 +75,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		if g.Cache || g.Offline || g.Refresh {
 			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
 		}
-		c.batch.Source = &query.File{Path: g.Source}
+		c.batch.Source = &query.File{Path: g.Source, MaxRecordBytes: g.MaxRecordBytes}
 		return c, nil
 	}
 	client, err := newClient(g, c.warn)
@@ -92,6 +94,9 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := cache.Check(); err != nil {
+			return nil, usageError{err}
+		}
 		if g.Verbose {
 			cache.Log = client.Log
 		}
@@ -106,6 +111,9 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	}
 	return c, nil
 }
+
+// maxRecordBytes is the most --max-record-bytes may be.
+const maxRecordBytes = 1 << 30
 
 // newCache is the answer cache in front of client: keyed by the endpoint
 // and the headers that change an answer, never by the credentials.
@@ -125,7 +133,7 @@ func newCache(g *grammar, client *query.Client) (*query.Cache, error) {
 		return nil, usageError{errors.New("--offline and --refresh contradict each other")}
 	}
 	key := fmt.Sprintf("%s rrtype=%s active=%t", client.Endpoint.Redacted(), client.RRType, !client.DisableActiveQuery)
-	cache := &query.Cache{Dir: dir, TTL: g.CacheTTL, Key: key, Offline: g.Offline, Refresh: g.Refresh}
+	cache := &query.Cache{Dir: dir, TTL: g.CacheTTL, Key: key, Offline: g.Offline, Refresh: g.Refresh, MaxRecordBytes: g.MaxRecordBytes}
 	if !g.Offline {
 		cache.Source = client
 	}
@@ -243,8 +251,6 @@ func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 		return nil, usageError{fmt.Errorf("--timeout %v: want a positive duration such as 30s", g.Timeout)}
 	case g.PageSize < 0:
 		return nil, usageError{fmt.Errorf("--page-size %d: want 0 or more", g.PageSize)}
-	case g.MaxRecordBytes < 1024:
-		return nil, usageError{fmt.Errorf("--max-record-bytes %d: want 1024 or more", g.MaxRecordBytes)}
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = g.Concurrency // one kept-alive connection per worker

@@ -2,6 +2,7 @@ package query
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,6 +37,18 @@ func TestDecodeRecord(t *testing.T) {
 			in:   `{"rrname":"x.example","rrtype":"cname","rdata":"y.example.","time_first":1.5e3,"count":null,"query":"spoofed"}`,
 			want: Record{RRName: "x.example", RRType: "CNAME", RData: []string{"y.example."}, TimeFirst: 1500},
 			json: `{"query":"q","rrname":"x.example","rrtype":"CNAME","rdata":"y.example.","time_first":1500,"count":null}`,
+		},
+		{
+			name: "rrdata, as older QOF servers name rdata, with numbers as strings",
+			in:   `{"count": "126595", "rrname": "x.example", "rrtype": "A", "rrdata": "192.0.2.1", "time_first": "1"}`,
+			want: Record{RRName: "x.example", RRType: "A", RData: []string{"192.0.2.1"}, Count: 126595, TimeFirst: 1},
+			json: `{"query":"q","count":126595,"rrname":"x.example","rrtype":"A","rdata":"192.0.2.1","time_first":1}`,
+		},
+		{
+			name: "rdata wins over rrdata, which is kept as an unknown member",
+			in:   `{"rrdata":"old","rrname":"x","rrtype":"A","rdata":"new"}`,
+			want: Record{RRName: "x", RRType: "A", RData: []string{"new"}},
+			json: `{"query":"q","rrdata":"old","rrname":"x","rrtype":"A","rdata":"new"}`,
 		},
 		{
 			name: "control characters in keys stay valid JSON",
@@ -81,12 +94,34 @@ func TestDecodeRecordRefuses(t *testing.T) {
 		{`{"rrname":"x","rrtype":70000,"rdata":"y"}`, "rrtype: not a type"},
 		{`{"rrname":"x","rrtype":"","rdata":"y"}`, "rrtype: not a type"},
 		{`{"rrname":"x","rrtype":"A","rdata":{"a":1}}`, "rdata: neither"},
+		{`{"rrname":"x","rrtype":"A","rrdata":7}`, "rrdata: neither"},
+		// I-JSON: a member twice is ambiguous, whichever comes last
+		{`{"rrname":"good.example","rrtype":"A","rdata":"y","rrname":"evil.example"}`, `member "rrname" appears twice`},
+		{`{"rrname":"x","rrtype":"A","rdata":"y","sensor":1,"sensor":2}`, `member "sensor" appears twice`},
+		{`{"rrname":"x","rrtype":"A","rdata":"y","\u0072rname":"z"}`, `member "rrname" appears twice`},
+		{manyMembers(40) + `,"m3":0}`, `member "m3" appears twice`},
 	}
 	for _, tt := range tests {
 		_, err := DecodeRecord([]byte(tt.in))
 		if err == nil || !strings.Contains(err.Error(), tt.why) {
 			t.Errorf("DecodeRecord(%s) = %v, want an error about %q", tt.in, err, tt.why)
 		}
+	}
+}
+
+// manyMembers is the start of a record with n more members, m0 to m(n-1).
+func manyMembers(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"rrname":"x","rrtype":"A","rdata":"y"`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"m%d":%d`, i, i)
+	}
+	return b.String()
+}
+
+func TestDecodeRecordManyMembers(t *testing.T) {
+	if _, err := DecodeRecord([]byte(manyMembers(40) + "}")); err != nil {
+		t.Errorf("40 distinct members: %v", err)
 	}
 }
 
