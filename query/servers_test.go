@@ -83,7 +83,7 @@ func TestClientCursorLoop(t *testing.T) {
 	defer srv.Close()
 	srv.Add("example.com", lines("example.com", 3)...)
 	// pages of 1: the first, then offset 1, then back to offset 0, then 1...
-	srv.Fail("example.com", circltest.Fault{Cursors: []string{circltest.Cursor(1), circltest.Cursor(0)}})
+	srv.Fail("example.com", circltest.Fault{Cursors: []string{circltest.Cursor(1), circltest.Cursor(0)}, Times: 10}) // then pages end
 	c := newClient(t, srv)
 	c.PageSize = 1
 	r := run(c, "example.com")
