@@ -218,3 +218,159 @@ func TestCachePrune(t *testing.T) {
 		t.Errorf("pruned %d (%v), left\n%s\nwant\n%s", n, err, got, want)
 	}
 }
+
+// A cached answer that cannot be read whole gives no partial output: it is
+// found damaged first, asked again, replaced, with a warning; offline, it is
+// an error naming the indicator and the file.
+func TestCacheDamagedEntries(t *testing.T) {
+	damages := map[string]func(path string){
+		"truncated": func(p string) {
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o600)
+		},
+		"not gzip": func(p string) { os.WriteFile(p, []byte(strings.Join(lines("example.com", 500), "\n")), 0o600) },
+		"empty":    func(p string) { os.WriteFile(p, nil, 0o600) },
+		"a bad record inside": func(p string) {
+			f, _ := os.Create(p)
+			zw := gzip.NewWriter(f)
+			io.WriteString(zw, strings.Join(lines("example.com", 244), "\n")+"\n{oops\n")
+			zw.Close()
+			f.Close()
+		},
+	}
+	for name, damage := range damages {
+		t.Run(name, func(t *testing.T) {
+			srv := circltest.NewServer()
+			defer srv.Close()
+			srv.Add("example.com", lines("example.com", 500)...)
+			dir := t.TempDir()
+			c := newCache(t, srv, dir)
+			run(c, "example.com")
+			path := filepath.Join(dir, files(t, dir)[0])
+			damage(path)
+
+			off := *c
+			off.Offline, off.Source = true, nil
+			r := run(&off, "example.com")
+			var de *query.CacheDamagedError
+			if !errors.As(r.err, &de) || len(r.records) != 0 || !strings.HasPrefix(r.err.Error(), "example.com: the cached answer "+path+" is damaged: ") {
+				t.Errorf("offline: %v, %d records", r.err, len(r.records))
+			}
+
+			asked := len(srv.Requests())
+			r = run(c, "example.com")
+			if r.err != nil || len(r.records) != 500 || len(r.problems) != 1 || len(srv.Requests()) == asked ||
+				!strings.Contains(r.problems[0].Error(), "warning: example.com: the cached answer "+path+" is damaged (") {
+				t.Fatalf("online: %v, %d records, %v", r.err, len(r.records), r.problems)
+			}
+			asked = len(srv.Requests())
+			if r := run(c, "example.com"); r.err != nil || len(r.records) != 500 || len(r.problems) != 0 || len(srv.Requests()) != asked || c.Hits() != 1 {
+				t.Errorf("replaced entry: %v, %d records, %v, %d hits", r.err, len(r.records), r.problems, c.Hits())
+			}
+		})
+	}
+}
+
+// The cache never changes the mode of a directory it did not make, and
+// refuses one that others can write to.
+func TestCacheDirectoryModes(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 1)...)
+
+	shared := filepath.Join(t.TempDir(), "shared")
+	os.Mkdir(shared, 0o755)
+	os.Chmod(shared, 0o755)
+	c := newCache(t, srv, shared)
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	run(c, "example.com")
+	if fi, _ := os.Stat(shared); fi.Mode().Perm() != 0o755 || len(files(t, shared)) != 1 {
+		t.Errorf("a readable directory: mode %v, %v", fi.Mode().Perm(), files(t, shared))
+	}
+
+	tmp := filepath.Join(t.TempDir(), "tmp")
+	os.Mkdir(tmp, 0o777)
+	os.Chmod(tmp, 0o777|os.ModeSticky)
+	c = newCache(t, srv, tmp)
+	err := c.Check()
+	if err == nil || !strings.Contains(err.Error(), "can be written by others") || !strings.Contains(err.Error(), "chmod go-w "+tmp) {
+		t.Errorf("a directory like /tmp: %v", err)
+	}
+	run(c, "example.com") // answered, not stored
+	if fi, _ := os.Stat(tmp); fi.Mode() != os.ModeDir|os.ModeSticky|0o777 || len(files(t, tmp)) != 0 {
+		t.Errorf("a directory like /tmp: mode %v, %v", fi.Mode(), files(t, tmp))
+	}
+
+	made := filepath.Join(t.TempDir(), "a", "b")
+	c = newCache(t, srv, made)
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(made); fi.Mode().Perm() != 0o700 {
+		t.Errorf("made: mode %v", fi.Mode().Perm())
+	}
+}
+
+// Long names are cached too, and told apart by their hash.
+func TestCacheLongNames(t *testing.T) {
+	label := strings.Repeat("a", 60)
+	long1 := strings.Join([]string{label, label, label, label, "x1.exampl"}, ".") // 253 bytes
+	long2 := strings.Join([]string{label, label, label, label, "x2.exampl"}, ".")
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add(long1, rec(long1, "192.0.2.1"))
+	srv.Add(long2, rec(long2, "192.0.2.2"))
+	dir := t.TempDir()
+	c := newCache(t, srv, dir)
+	for range 2 {
+		for _, q := range []string{long1, long2} {
+			if r := run(c, q); r.err != nil || len(r.records) != 1 || r.records[0].RRName != q {
+				t.Fatalf("%s: %v %d", q, r.err, len(r.records))
+			}
+		}
+	}
+	if c.Hits() != 2 || len(files(t, dir)) != 2 {
+		t.Errorf("%d hits, %v", c.Hits(), files(t, dir))
+	}
+}
+
+// A record accepted from the server is accepted from the cache: one limit.
+func TestCacheMaxRecordBytes(t *testing.T) {
+	big := rec("example.com", strings.Repeat("t", 5<<20))
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", big, rec("example.com", "192.0.2.1"))
+	c := newCache(t, srv, t.TempDir())
+	c.MaxRecordBytes, c.Source.(*query.Client).MaxRecordBytes = 8<<20, 8<<20
+	for i := range 2 {
+		if r := run(c, "example.com"); r.err != nil || len(r.records) != 2 || len(r.problems) != 0 {
+			t.Fatalf("run %d: %v, %d records, %v", i, r.err, len(r.records), r.problems)
+		}
+	}
+	if c.Hits() != 1 {
+		t.Errorf("%d hits", c.Hits())
+	}
+}
+
+// An answer in any layout is cached as NDJSON, a record a line.
+func TestCacheStoresNDJSON(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.SetStyle(circltest.Styles["pretty"])
+	srv.Add("example.com", lines("example.com", 3)...)
+	dir := t.TempDir()
+	c := newCache(t, srv, dir)
+	run(c, "example.com")
+	f, err := os.Open(filepath.Join(dir, files(t, dir)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, _ := gzip.NewReader(f)
+	text, _ := io.ReadAll(zr)
+	if want := strings.Join(lines("example.com", 3), "\n") + "\n"; string(text) != want {
+		t.Errorf("cached\n%s\nwant\n%s", text, want)
+	}
+}
