@@ -202,7 +202,10 @@ func (c *Cache) read(ctx context.Context, path string, max int, fn func(Record, 
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
+	switch {
+	case err == io.EOF:
+		return errors.New("it is empty")
+	case err != nil:
 		return fmt.Errorf("not gzip: %w", err)
 	}
 	rr := NewRecordReader(zr, max)

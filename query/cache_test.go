@@ -249,9 +249,8 @@ func TestCacheDamagedEntries(t *testing.T) {
 			path := filepath.Join(dir, files(t, dir)[0])
 			damage(path)
 
-			off := *c
-			off.Offline, off.Source = true, nil
-			r := run(&off, "example.com")
+			off := &query.Cache{Dir: c.Dir, TTL: c.TTL, Key: c.Key, Offline: true}
+			r := run(off, "example.com")
 			var de *query.CacheDamagedError
 			if !errors.As(r.err, &de) || len(r.records) != 0 || !strings.HasPrefix(r.err.Error(), "example.com: the cached answer "+path+" is damaged: ") {
 				t.Errorf("offline: %v, %d records", r.err, len(r.records))
