@@ -80,7 +80,6 @@ func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
 		}
 		st.cursors[next] = true
 		cursor = next
-		st.seen.remember()
 	}
 }
 

@@ -46,7 +46,6 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 		if err := sleep(ctx, delay); err != nil {
 			return "", err
 		}
-		st.seen.remember()
 	}
 }
 

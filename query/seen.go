@@ -3,42 +3,25 @@ package query
 import "hash/maphash"
 
 // seenSet remembers the records of an answer already passed on, by a hash
-// of (rrname, rrtype, rdata): 8 bytes a record, whatever their size. Within
-// one answer that tuple is unique (COF), so a record seen again, on a retry
-// or on a page the server sent twice, is not passed on twice. The hashes
-// are only listed until a retry or a second page needs to look them up.
+// of (rrname, rrtype, rdata): whatever their size, at most 16 bytes a
+// record. Within one answer that tuple is unique (COF), so a record seen
+// again, on a retry or on a page the server sent twice, is not passed on
+// twice.
+//
+// The hashes are kept in an open-addressing table (linear probing, at most
+// half full), which costs less than a map and than keeping them sorted.
 type seenSet struct {
 	seed     maphash.Seed
-	hashes   []uint64            // what was passed on since the last remember
-	m        map[uint64]struct{} // from the first retry or page on
-	overflow bool                // too many to remember: the answer cannot be retried
+	slots    []uint64 // 0 is an empty slot
+	n        int      // hashes in slots
+	overflow bool     // too many to remember: the answer cannot be retried
 }
 
-// maxSeen bounds what an answer remembers (8 bytes a record): past that
-// many records, a page is not retried, rather than remembered in ever more
-// memory.
+// maxSeen bounds what an answer remembers: past that many records, a page
+// is not retried, rather than remembered in ever more memory.
 const maxSeen = 1 << 20
 
 func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed()} }
-
-// remember makes what was passed on so far something to look up: for a
-// retry, or the next page.
-func (s *seenSet) remember() {
-	if len(s.hashes) == 0 {
-		return
-	}
-	if s.m == nil {
-		s.m = make(map[uint64]struct{}, len(s.hashes))
-	}
-	for _, h := range s.hashes {
-		if len(s.m) >= maxSeen {
-			s.overflow = true
-			break
-		}
-		s.m[h] = struct{}{}
-	}
-	s.hashes = s.hashes[:0]
-}
 
 // add records r and says whether it is new.
 func (s *seenSet) add(r *Record) bool {
@@ -51,16 +34,52 @@ func (s *seenSet) add(r *Record) bool {
 		h.WriteByte(0)
 		h.WriteString(v)
 	}
-	k := h.Sum64()
-	if s.m != nil {
-		if _, ok := s.m[k]; ok {
+	k := h.Sum64() | 1 // never 0, the empty slot; one bit less of hash
+	if 2*(s.n+1) > len(s.slots) {
+		if s.n >= maxSeen {
+			s.overflow = true
+			return !s.has(k)
+		}
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case k:
+			return false
+		case 0:
+			s.slots[i] = k
+			s.n++
+			return true
+		}
+	}
+}
+
+func (s *seenSet) has(k uint64) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case k:
+			return true
+		case 0:
 			return false
 		}
 	}
-	if len(s.m)+len(s.hashes) < maxSeen {
-		s.hashes = append(s.hashes, k)
-	} else {
-		s.overflow = true
+}
+
+// grow doubles the table (from 1024 slots).
+func (s *seenSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(1024, 2*len(old)))
+	mask := uint64(len(s.slots) - 1)
+	for _, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := k & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = k
 	}
-	return true
 }
