@@ -42,3 +42,25 @@ func TestFile(t *testing.T) {
 		t.Errorf("missing dump: %v", r.err)
 	}
 }
+
+// The dump is read by the same stage as an answer: its limit, its layouts,
+// its line numbers.
+func TestFileLimitAndLayout(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "dump.json")
+	os.WriteFile(dump, []byte("\xEF\xBB\xBF[\r\n"+rec("example.com", "192.0.2.1")+",\r\n"+
+		rec("example.com", strings.Repeat("t", 300))+",\r\n"+
+		rec("example.com", "192.0.2.3")+"\r\n]\r\n"), 0o600)
+	r := run(&query.File{Path: dump, MaxRecordBytes: 200}, "example.com")
+	if r.err != nil || r.rdata() != "192.0.2.1,192.0.2.3" || len(r.problems) != 1 ||
+		r.problems[0].Error() != "example.com: "+dump+" line 3: record longer than 200 bytes, skipped" {
+		t.Errorf("%v, %q, %v", r.err, r.rdata(), r.problems)
+	}
+	if r := run(&query.File{Path: dump}, "example.com"); r.err != nil || len(r.records) != 3 {
+		t.Errorf("default limit: %v, %d records", r.err, len(r.records))
+	}
+	html := filepath.Join(t.TempDir(), "page.html")
+	os.WriteFile(html, []byte("<html>oops</html>\n"), 0o600)
+	if r := run(&query.File{Path: html}, "example.com"); r.err == nil || r.err.Error() != `example.com: `+html+`: the file is HTML, not NDJSON: "<html>oops</html>"` {
+		t.Errorf("HTML: %v", r.err)
+	}
+}
