@@ -35,51 +35,43 @@ func (s *seenSet) add(r *Record) bool {
 		h.WriteString(v)
 	}
 	k := h.Sum64() | 1 // never 0, the empty slot; one bit less of hash
-	if 2*(s.n+1) > len(s.slots) {
-		if s.n >= maxSeen {
-			s.overflow = true
-			return !s.has(k)
+	if len(s.slots) > 0 {
+		if _, found := s.slot(k); found {
+			return false
 		}
+	}
+	if s.n >= maxSeen {
+		s.overflow = true
+		return true
+	}
+	if 2*(s.n+1) > len(s.slots) {
 		s.grow()
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := k & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case k:
-			return false
-		case 0:
-			s.slots[i] = k
-			s.n++
-			return true
-		}
-	}
+	i, _ := s.slot(k)
+	s.slots[i] = k
+	s.n++
+	return true
 }
 
-func (s *seenSet) has(k uint64) bool {
+// slot is where k is in the table, or the empty slot where it would go.
+func (s *seenSet) slot(k uint64) (i uint64, found bool) {
 	mask := uint64(len(s.slots) - 1)
-	for i := k & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case k:
-			return true
-		case 0:
-			return false
+	for i = k & mask; s.slots[i] != 0; i = (i + 1) & mask {
+		if s.slots[i] == k {
+			return i, true
 		}
 	}
+	return i, false
 }
 
 // grow doubles the table (from 1024 slots).
 func (s *seenSet) grow() {
 	old := s.slots
 	s.slots = make([]uint64, max(1024, 2*len(old)))
-	mask := uint64(len(s.slots) - 1)
 	for _, k := range old {
-		if k == 0 {
-			continue
+		if k != 0 {
+			i, _ := s.slot(k)
+			s.slots[i] = k
 		}
-		i := k & mask
-		for s.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		s.slots[i] = k
 	}
 }
