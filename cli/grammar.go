@@ -26,6 +26,10 @@ type grammar struct {
 	PasswordFile   string        `group:"connection" placeholder:"FILE" help:"Read the password from the first line of FILE."`
 	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout        time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
+	MaxTime        time.Duration `group:"connection" default:"10m" env:"CIRCL_PDNS_MAX_TIME" help:"The most one indicator may take, every page and retry included (as curl's); 0 for no limit."`
+	MaxWait        time.Duration `group:"connection" default:"2m" env:"CIRCL_PDNS_MAX_WAIT" help:"The longest Retry-After obeyed; a server asking for more fails that indicator at once."`
+	SpeedLimit     int64         `group:"connection" default:"100" env:"CIRCL_PDNS_SPEED_LIMIT" placeholder:"BYTES" help:"Floor on the transfer rate, in bytes a second (as curl's; default ${default}): an answer slower than this for --speed-time is abandoned and retried; 0 for none."`
+	SpeedTime      time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_SPEED_TIME" help:"How long an answer may stay under --speed-limit."`
 	NoActiveQuery  bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
 	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest record read (1 to 1 GiB), from a server, a dump or the cache; longer ones are reported and skipped, never loaded."`
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`

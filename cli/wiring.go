@@ -44,6 +44,12 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		return nil, usageError{fmt.Errorf("--rate %v: want a positive number of requests per second", g.Rate)}
 	case g.Retries < 0:
 		return nil, usageError{fmt.Errorf("--retries %d: want 0 or more", g.Retries)}
+	case g.MaxTime < 0:
+		return nil, usageError{fmt.Errorf("--max-time %v: want a duration, or 0 for no limit", g.MaxTime)}
+	case g.MaxWait < 0:
+		return nil, usageError{fmt.Errorf("--max-wait %v: want a duration, or 0 for no limit", g.MaxWait)}
+	case g.SpeedLimit < 0 || g.SpeedTime < 0 || g.SpeedLimit > 0 && g.SpeedTime == 0:
+		return nil, usageError{fmt.Errorf("--speed-limit %d --speed-time %v: want a number of bytes a second and a duration (--speed-limit 0 for no floor)", g.SpeedLimit, g.SpeedTime)}
 	case g.MaxRecordBytes < 1 || g.MaxRecordBytes > maxRecordBytes:
 		return nil, usageError{fmt.Errorf("--max-record-bytes %d: want 1 to %d (1 GiB)", g.MaxRecordBytes, maxRecordBytes)}
 	}
@@ -270,6 +276,10 @@ func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 		IdleTimeout:        g.Timeout,
 		Retries:            g.Retries,
 		MaxRecordBytes:     g.MaxRecordBytes,
+		MaxTime:            g.MaxTime,
+		MaxWait:            g.MaxWait,
+		SpeedLimit:         g.SpeedLimit,
+		SpeedTime:          g.SpeedTime,
 		Limiter:            limiter(g.Rate),
 	}, nil
 }

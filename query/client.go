@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"math"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,18 @@ type Client struct {
 	// long (an answer may take longer in all, as long as it keeps coming).
 	IdleTimeout time.Duration
 
+	// MaxTime bounds a whole query, every page and retry included; 0 for
+	// no bound.
+	MaxTime time.Duration
+	// MaxWait bounds the wait a server may ask for with Retry-After: a
+	// longer one fails the query at once; 0 for no bound.
+	MaxWait time.Duration
+	// SpeedLimit and SpeedTime are a floor on the transfer rate: an answer
+	// that comes at less than SpeedLimit bytes a second over SpeedTime of
+	// waiting for it is abandoned (and retried), however it trickles in.
+	SpeedLimit int64
+	SpeedTime  time.Duration
+
 	// Retries is how many times a page is asked for again after a
 	// connection error, a cut or stalled answer, a 429 or a 5xx.
 	Retries int
@@ -68,6 +81,39 @@ func (e *StalledError) Error() string {
 // passed to sink are not passed again (within an answer, rrname, rrtype and
 // rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
+	if c.MaxTime > 0 {
+		outer := ctx
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.MaxTime, &TimeLimitError{Limit: c.MaxTime})
+		defer cancel()
+		err := c.query(ctx, ind, sink)
+		if err != nil && outer.Err() == nil && ctx.Err() != nil {
+			err = &QueryError{Indicator: ind.Value, Err: context.Cause(ctx)}
+		}
+		return err
+	}
+	return c.query(ctx, ind, sink)
+}
+
+// TimeLimitError is a query that took longer than the client allows.
+type TimeLimitError struct{ Limit time.Duration }
+
+func (e *TimeLimitError) Error() string {
+	return fmt.Sprintf("no answer in full within %v (the limit of one query, every page and retry included)", e.Limit)
+}
+
+// SlowError is an answer that came slower than the floor on the rate.
+type SlowError struct {
+	Bytes int64
+	In    time.Duration
+	Limit int64
+}
+
+func (e *SlowError) Error() string {
+	return fmt.Sprintf("the answer came at %d bytes in %v, under the floor of %d bytes a second", e.Bytes, e.In.Round(time.Second), e.Limit)
+}
+
+func (c *Client) query(ctx context.Context, ind Indicator, sink Sink) error {
 	var cursor string
 	st := &answer{seen: newSeenSet(), warned: map[string]bool{}, cursors: map[string]bool{}}
 	for pages := 1; ; pages++ {
@@ -166,6 +212,7 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 		timer.Stop()
 		body.timer, body.d = timer, c.IdleTimeout
 	}
+	body.limit, body.window = c.SpeedLimit, c.SpeedTime
 	resp.Body = struct {
 		io.Reader
 		io.Closer
@@ -190,13 +237,21 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 	return resp.Header.Get("x-dribble-cursor"), nil
 }
 
-// countingReader counts the bytes of a body and, with a timer, arms it
-// only while a read waits for the server.
+// countingReader counts the bytes of a body; with a timer, it arms it only
+// while a read waits for the server; with a limit, it checks the rate of
+// the body over each window of time spent waiting for it (the time the
+// receiver of the records takes does not count).
 type countingReader struct {
 	r     io.Reader
 	n     int64
 	timer *time.Timer
 	d     time.Duration
+
+	limit         int64 // bytes a second, at least
+	window        time.Duration
+	waited        time.Duration // in this window
+	windowStart   int64         // n when the window began
+	windowStarted bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -204,8 +259,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.timer.Reset(c.d)
 		defer c.timer.Stop()
 	}
+	began := time.Now()
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.limit > 0 && c.window > 0 && err == nil {
+		c.waited += time.Since(began)
+		if c.waited >= c.window {
+			got := c.n - c.windowStart
+			if float64(got) < float64(c.limit)*c.waited.Seconds() {
+				return n, &SlowError{Bytes: got, In: c.waited, Limit: c.limit}
+			}
+			c.waited, c.windowStart = 0, c.n
+		}
+	}
 	return n, err
 }
 
@@ -238,28 +304,36 @@ func statusError(ind Indicator, resp *http.Response) error {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return &AuthError{Indicator: ind.Value, Status: code}
 	case code == http.StatusTooManyRequests:
-		return &RateLimitError{Indicator: ind.Value, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		ra := resp.Header.Get("Retry-After")
+		return &RateLimitError{Indicator: ind.Value, RetryAfter: RetryAfter(ra, time.Now()), RetryAfterHeader: ra}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		if strings.Contains(resp.Header.Get("Content-Type"), "html") {
 			body = nil // an error page's markup says nothing useful on one line
 		}
 		first, _, _ := bytes.Cut(bytes.TrimSpace(body), []byte("\n"))
+		ra := resp.Header.Get("Retry-After")
 		return &ServerError{Indicator: ind.Value, Status: code, Body: string(bytes.TrimSpace(first)),
-			RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			RetryAfter: RetryAfter(ra, time.Now()), RetryAfterHeader: ra}
 	}
 }
 
-// RetryAfter reads a Retry-After header: seconds, or an HTTP date.
+// RetryAfter reads a Retry-After header: seconds, or an HTTP date. A wait
+// too long to count (seconds that overflow) is the longest Duration.
 func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+	if allDigits(v) {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return t.Sub(now) // saturates at the longest Duration
 	}
 	return 0
 }

@@ -37,12 +37,16 @@ type result struct {
 }
 
 func run(c query.Source, value string) result {
+	return runCtx(context.Background(), c, value)
+}
+
+func runCtx(ctx context.Context, c query.Source, value string) result {
 	var r result
 	ind, err := query.ParseIndicator(value)
 	if err != nil {
 		panic(err)
 	}
-	r.err = c.Query(context.Background(), ind, query.Sink{
+	r.err = c.Query(ctx, ind, query.Sink{
 		Record:  func(rec query.Record) error { r.records = append(r.records, rec); return nil },
 		Problem: func(err error) { r.problems = append(r.problems, err) },
 	})

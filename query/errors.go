@@ -25,8 +25,9 @@ func (e *AuthError) Kind() string  { return "refused credentials" }
 
 // RateLimitError is a 429: the service asks the client to slow down.
 type RateLimitError struct {
-	Indicator  string
-	RetryAfter time.Duration // 0 when the server did not say
+	Indicator        string
+	RetryAfter       time.Duration // 0 when the server did not say
+	RetryAfterHeader string        // as the server sent it
 }
 
 func (e *RateLimitError) Error() string {
@@ -42,8 +43,9 @@ func (e *RateLimitError) Kind() string  { return "rate-limited" }
 type ServerError struct {
 	Indicator  string
 	Status     int
-	Body       string        // the start of the body, for the message
-	RetryAfter time.Duration // from a Retry-After header (503), or 0
+	Body             string        // the start of the body, for the message
+	RetryAfter       time.Duration // from a Retry-After header (503), or 0
+	RetryAfterHeader string        // as the server sent it
 }
 
 func (e *ServerError) Error() string {
@@ -55,6 +57,26 @@ func (e *ServerError) Error() string {
 }
 func (e *ServerError) ExitCode() int { return 1 }
 func (e *ServerError) Kind() string  { return "server error" }
+
+// WaitError is a server asking, with Retry-After, for a longer wait than
+// the client allows: the query fails at once rather than hold the run.
+type WaitError struct {
+	Indicator string
+	Err       error // the 429 or 5xx
+	Header    string
+	Wait, Max time.Duration
+}
+
+func (e *WaitError) Error() string {
+	wait := "for " + e.Wait.String()
+	if e.Wait > 100*365*24*time.Hour {
+		wait = "for ever"
+	}
+	return fmt.Sprintf("%v; it asks to wait %s (Retry-After: %s), more than the %v allowed: given up", e.Err, wait, Quote(e.Header, 40), e.Max)
+}
+func (e *WaitError) Unwrap() error { return e.Err }
+func (e *WaitError) ExitCode() int { return 1 }
+func (e *WaitError) Kind() string  { return "too long a wait" }
 
 // ProtocolError is an answer that is not what the protocol promises, such as
 // an HTML page with status 200.

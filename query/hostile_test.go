@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -227,5 +228,83 @@ func TestPathTricks(t *testing.T) {
 		if got.Path != circltest.Path+ind.Value || got.RawQuery != "" || strings.Count(got.Path, "/") != 3 {
 			t.Errorf("%q asked for %q?%s", in, got.Path, got.RawQuery)
 		}
+	}
+}
+
+// runWithin runs a query with a safety bound, so that a client that would
+// wait for hours fails the test instead of hanging it.
+func runWithin(c query.Source, value string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return runCtx(ctx, c, value)
+}
+
+// A Retry-After longer than the client allows fails that query at once.
+func TestHostileRetryAfter(t *testing.T) {
+	tests := []struct {
+		status       int
+		header, want string
+	}{
+		{429, "999999999", "example.com: rate-limited by the server (429), retry after 277777h46m39s; it asks to wait for 277777h46m39s (Retry-After: \"999999999\"), more than the 2m0s allowed: given up"},
+		{503, "Fri, 01 Jan 2099 00:00:00 GMT", "example.com: server error: 503 Service Unavailable; it asks to wait for "},
+		{429, "99999999999999999999999", "it asks to wait for ever (Retry-After: \"99999999999999999999999\"), more than the 2m0s allowed: given up"},
+	}
+	for _, tt := range tests {
+		srv := circltest.NewServer()
+		srv.Add("example.com", lines("example.com", 1)...)
+		srv.Fail("example.com", circltest.Fault{Status: tt.status, Header: map[string]string{"Retry-After": tt.header}})
+		c := retrying(newClient(t, srv))
+		c.MaxWait = 2 * time.Minute
+		r := runWithin(c, "example.com")
+		srv.Close()
+		var we *query.WaitError
+		if !errors.As(r.err, &we) || !strings.Contains(r.err.Error(), tt.want) || len(srv.Requests()) != 1 {
+			t.Errorf("Retry-After %s: %v after %d requests", tt.header, r.err, len(srv.Requests()))
+		}
+	}
+	// a wait within the bound is obeyed
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 1)...)
+	srv.Fail("example.com", circltest.Fault{Status: 429, Header: map[string]string{"Retry-After": "0"}, Times: 1})
+	c := retrying(newClient(t, srv))
+	c.MaxWait = time.Second
+	if r := runWithin(c, "example.com"); r.err != nil || len(r.records) != 1 {
+		t.Errorf("short wait: %v", r.err)
+	}
+}
+
+// A body that drips is given up on by the floor on the rate, whatever the
+// idle timeout, then retried, then failed.
+func TestHostileDrip(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 3)...)
+	srv.Fail("example.com", circltest.Fault{Drip: 10 * time.Millisecond})
+	c := retrying(newClient(t, srv))
+	c.Retries, c.PageSize = 1, 0
+	c.IdleTimeout = time.Minute
+	c.SpeedLimit, c.SpeedTime = 1000, 200*time.Millisecond
+	r := runWithin(c, "example.com")
+	var slow *query.SlowError
+	if !errors.As(r.err, &slow) || !strings.Contains(r.err.Error(), "under the floor of 1000 bytes a second (gave up after 2 attempts)") || len(srv.Requests()) != 2 {
+		t.Errorf("drip: %v, %d requests", r.err, len(srv.Requests()))
+	}
+}
+
+// --max-time bounds a whole query: a server that stalls is given up on,
+// whatever the idle timeout, and the message says which limit fired.
+func TestHostileMaxTime(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", lines("example.com", 3)...)
+	srv.Fail("example.com", circltest.Fault{Stall: time.Hour, Cut: 1})
+	c := newClient(t, srv)
+	c.PageSize, c.IdleTimeout, c.MaxTime = 0, time.Hour, 200*time.Millisecond
+	r := runWithin(c, "example.com")
+	var tl *query.TimeLimitError
+	if !errors.As(r.err, &tl) || len(r.records) != 1 ||
+		r.err.Error() != "example.com: no answer in full within 200ms (the limit of one query, every page and retry included)" {
+		t.Errorf("max time: %v, %d records", r.err, len(r.records))
 	}
 }

@@ -31,14 +31,21 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 		delay := c.backoff(attempt)
 		var rl *RateLimitError
 		var se *ServerError
+		asked, header := time.Duration(0), ""
 		switch {
 		case errors.As(err, &rl):
-			if rl.RetryAfter > 0 {
-				delay = rl.RetryAfter
+			asked, header = rl.RetryAfter, rl.RetryAfterHeader
+		case errors.As(err, &se):
+			asked, header = se.RetryAfter, se.RetryAfterHeader
+		}
+		if asked > 0 {
+			if c.MaxWait > 0 && asked > c.MaxWait {
+				return "", &WaitError{Indicator: ind.Value, Err: err, Header: header, Wait: asked, Max: c.MaxWait}
 			}
+			delay = asked
+		}
+		if rl != nil {
 			c.pause(delay) // every worker waits, not only this one
-		case errors.As(err, &se) && se.RetryAfter > 0:
-			delay = se.RetryAfter
 		}
 		if c.Log != nil {
 			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", err.Error())

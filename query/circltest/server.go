@@ -46,6 +46,8 @@ type Fault struct {
 	// Huge sends a single line of this many bytes (without a newline
 	// until the end), then the records.
 	Huge int
+	// Drip sends the answer one byte at a time, this long apart.
+	Drip time.Duration
 	// Cursors are sent as x-dribble-cursor in turn, one a request,
 	// whatever was asked: a pagination loop when they repeat.
 	Cursors []string
@@ -316,6 +318,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		cut(w, h, lines, fault)
 		return
 	}
+	if hasFault && fault.Drip > 0 {
+		drip(w, r, strings.Join(lines, "\n")+"\n", fault.Drip)
+		return
+	}
 	bw := bufio.NewWriterSize(body, 64<<10)
 	n := len(lines)
 	if hasFault && fault.Stall > 0 {
@@ -338,6 +344,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			bw.WriteByte('\n')
 		}
 		bw.Flush()
+	}
+}
+
+// drip sends body a byte at a time, d apart, until the client goes.
+func drip(w http.ResponseWriter, r *http.Request, body string, d time.Duration) {
+	w.WriteHeader(http.StatusOK)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for i := 0; i < len(body); i++ {
+		if _, err := io.WriteString(w, body[i:i+1]); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
 	}
 }
 
