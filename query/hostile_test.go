@@ -247,6 +247,7 @@ func TestHostileRetryAfter(t *testing.T) {
 	}{
 		{429, "999999999", "example.com: rate-limited by the server (429), retry after 277777h46m39s; it asks to wait for 277777h46m39s (Retry-After: \"999999999\"), more than the 2m0s allowed: given up"},
 		{503, "Fri, 01 Jan 2099 00:00:00 GMT", "example.com: server error: 503 Service Unavailable; it asks to wait for "},
+		{429, "18446744074", "it asks to wait for ever (Retry-After: \"18446744074\")"}, // x 1e9 ns wraps to 0.29 s
 		{429, "99999999999999999999999", "it asks to wait for ever (Retry-After: \"99999999999999999999999\"), more than the 2m0s allowed: given up"},
 	}
 	for _, tt := range tests {
