@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -44,12 +45,9 @@ func credentials(g *grammar, u *url.URL, warn func(string)) (user, password, tok
 		u.User = nil
 	}
 	if g.PasswordFile != "" {
-		b, err := os.ReadFile(g.PasswordFile)
-		if err != nil {
+		if password, err = readPasswordFile(g.PasswordFile); err != nil {
 			return "", "", "", usageError{fmt.Errorf("--password-file: %w", err)}
 		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		password = strings.TrimSuffix(first, "\r")
 		warnIfShared(g.PasswordFile, "password file", warn)
 	}
 	if password != "" && user == "" && token == "" {
@@ -62,6 +60,29 @@ func credentials(g *grammar, u *url.URL, warn func(string)) (user, password, tok
 		return "", "", "", usageError{fmt.Errorf("refusing to send credentials over plain HTTP to %s: use https, or --http to insist", u.Hostname())}
 	}
 	return user, password, token, nil
+}
+
+// maxPasswordLine bounds what is read of a password file.
+const maxPasswordLine = 4 << 10
+
+// readPasswordFile reads the first line of path, of at most 4 KB: a file
+// such as /dev/zero or a log file given by mistake is not read whole.
+func readPasswordFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPasswordLine+2))
+	if err != nil {
+		return "", err
+	}
+	first, _, found := strings.Cut(string(b), "\n")
+	first = strings.TrimSuffix(first, "\r")
+	if len(first) > maxPasswordLine || !found && len(b) > maxPasswordLine {
+		return "", fmt.Errorf("%s: the first line is longer than %d bytes: not a password", path, maxPasswordLine)
+	}
+	return first, nil
 }
 
 // warnIfShared warns when a file holding a secret can be read by others.

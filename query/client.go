@@ -2,13 +2,13 @@ package query
 
 import (
 	"bytes"
-	"math"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,6 +66,9 @@ type Client struct {
 
 	mu         sync.Mutex
 	pauseUntil time.Time // after a 429: no worker sends before then
+
+	secretsOnce sync.Once
+	secretForms []string // see scrub
 }
 
 // StalledError is an answer that stopped coming.
@@ -81,6 +84,13 @@ func (e *StalledError) Error() string {
 // passed to sink are not passed again (within an answer, rrname, rrtype and
 // rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
+	problem := sink.Problem
+	sink.Problem = func(err error) { problem(c.scrubErr(err)) }
+	return c.scrubErr(c.limited(ctx, ind, sink))
+}
+
+// limited is a query within MaxTime.
+func (c *Client) limited(ctx context.Context, ind Indicator, sink Sink) error {
 	if c.MaxTime > 0 {
 		outer := ctx
 		var cancel context.CancelFunc
@@ -180,10 +190,10 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 				attrs = append(attrs, "attempt", attempt)
 			}
 			if cursor != "" {
-				attrs = append(attrs, "cursor", cursor)
+				attrs = append(attrs, "cursor", c.scrub(cursor))
 			}
 			if err != nil {
-				attrs = append(attrs, "error", err.Error())
+				attrs = append(attrs, "error", c.scrub(err.Error()))
 			}
 			c.Log.Info("request", attrs...)
 		}()

@@ -41,8 +41,8 @@ func (e *RateLimitError) Kind() string  { return "rate-limited" }
 
 // ServerError is any other unexpected status, 5xx among them.
 type ServerError struct {
-	Indicator  string
-	Status     int
+	Indicator        string
+	Status           int
 	Body             string        // the start of the body, for the message
 	RetryAfter       time.Duration // from a Retry-After header (503), or 0
 	RetryAfterHeader string        // as the server sent it

@@ -3,8 +3,10 @@ package query_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -307,5 +309,61 @@ func TestHostileMaxTime(t *testing.T) {
 	if !errors.As(r.err, &tl) || len(r.records) != 1 ||
 		r.err.Error() != "example.com: no answer in full within 200ms (the limit of one query, every page and retry included)" {
 		t.Errorf("max time: %v, %d records", r.err, len(r.records))
+	}
+}
+
+// Nothing a server sends back can print a credential: not an error page,
+// not a header, not a cursor, not a member name, not a -v log line.
+func TestHostileEchoedCredentials(t *testing.T) {
+	const user, password, token = "analyst", `Canary"Pw\7731`, "Token Canary-Tk-7731"
+	faults := map[string]circltest.Fault{
+		"error page":      {Status: 500, Body: "bad request from {{auth}} ({{password}})"},
+		"error page, 403": {Status: 403, Body: "{{auth}}"},
+		"HTML page":       {Body: "<html>you sent {{auth}}</html>"},
+		"not NDJSON":      {Body: "{{password}} {{auth}}\n"},
+		"dribble errors":  {Header: map[string]string{"x-dribble-errors": `{"auth": "{{auth}}", "pw": "{{password}}"}`}},
+		"cursor loop":     {Cursors: []string{"{{auth}}", "{{auth}}"}, Times: 5},
+		"member names":    {Body: `{"rrname":"x","rrtype":"A","rdata":"1","{{auth}}":1,"{{auth}}":2}` + "\n"},
+		"retry":           {Status: 503, Body: "{{auth}}", Header: map[string]string{"Retry-After": "99999"}},
+	}
+	for name, f := range faults {
+		for _, auth := range []string{"basic", "token"} {
+			t.Run(name+"/"+auth, func(t *testing.T) {
+				srv := circltest.NewServer()
+				defer srv.Close()
+				srv.Add("example.com", lines("example.com", 3)...)
+				srv.Fail("example.com", f)
+				c := retrying(newClient(t, srv))
+				c.PageSize, c.MaxWait = 1, time.Second
+				if auth == "basic" {
+					c.User, c.Password = user, password
+				} else {
+					c.Token = token
+				}
+				var log strings.Builder
+				c.Log = slog.New(slog.NewTextHandler(&log, nil))
+				r := runWithin(c, "example.com")
+				said := []string{log.String()}
+				if r.err != nil {
+					said = append(said, r.err.Error())
+				}
+				for _, p := range r.problems {
+					said = append(said, p.Error())
+				}
+				if len(said) == 1 {
+					t.Fatalf("nothing said: %v", r.err)
+				}
+				for _, s := range said {
+					for _, secret := range []string{"Canary", base64.StdEncoding.EncodeToString([]byte(user + ":" + password))[4:20], "Q2FuYXJ5"} {
+						if strings.Contains(s, secret) {
+							t.Errorf("%q in %s", secret, s)
+						}
+					}
+				}
+				if name != "error page, 403" && !strings.Contains(strings.Join(said, "\n"), "[credentials removed]") {
+					t.Errorf("nothing removed: %q", said)
+				}
+			})
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -45,7 +46,7 @@ func CompileJQ(src string, vars []Var, env bool) (*Program, error) {
 	opts := []gojq.CompilerOption{gojq.WithVariables(names)}
 	if env {
 		opts = append(opts, gojq.WithEnvironLoader(func() []string {
-			return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+			env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 				for _, p := range secretEnv {
 					if strings.HasPrefix(kv, p) {
 						return true
@@ -53,6 +54,14 @@ func CompileJQ(src string, vars []Var, env bool) (*Program, error) {
 				}
 				return false
 			})
+			for i, kv := range env { // CIRCL_PDNS_URL, HTTPS_PROXY...: a URL may carry credentials
+				k, v, _ := strings.Cut(kv, "=")
+				if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.User != nil {
+					u.User = nil
+					env[i] = k + "=" + u.String()
+				}
+			}
+			return env
 		}))
 	} else {
 		opts = append(opts, gojq.WithEnvironLoader(func() []string { return nil }))

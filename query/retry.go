@@ -48,7 +48,7 @@ func (c *Client) pageWithRetries(ctx context.Context, ind Indicator, cursor stri
 			c.pause(delay) // every worker waits, not only this one
 		}
 		if c.Log != nil {
-			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", err.Error())
+			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", c.scrub(err.Error()))
 		}
 		if err := sleep(ctx, delay); err != nil {
 			return "", err

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +52,10 @@ type Fault struct {
 	// Cursors are sent as x-dribble-cursor in turn, one a request,
 	// whatever was asked: a pagination loop when they repeat.
 	Cursors []string
+
+	// In Body, Header values and Cursors, {{auth}} stands for the
+	// request's Authorization header and {{password}} for its Basic
+	// password: a server that echoes them back.
 
 	// Times limits the fault to the first Times requests for the
 	// indicator (0: every request); later ones are answered well.
@@ -251,6 +256,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var body io.Writer = w
 	if hasFault {
+		fault = echo(fault, r)
 		for k, v := range fault.Header {
 			h.Set(k, v)
 		}
@@ -345,6 +351,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		bw.Flush()
 	}
+}
+
+// echo puts what the request carried where the fault says.
+func echo(f Fault, r *http.Request) Fault {
+	_, password, _ := r.BasicAuth()
+	rp := strings.NewReplacer("{{auth}}", r.Header.Get("Authorization"), "{{password}}", password)
+	if strings.Contains(f.Body, "{{") { // not a copy of every large body
+		f.Body = rp.Replace(f.Body)
+	}
+	h := map[string]string{}
+	for k, v := range f.Header {
+		h[k] = rp.Replace(v)
+	}
+	f.Header = h
+	f.Cursors = slices.Clone(f.Cursors)
+	for i := range f.Cursors {
+		f.Cursors[i] = rp.Replace(f.Cursors[i])
+	}
+	return f
 }
 
 // drip sends body a byte at a time, d apart, until the client goes.
