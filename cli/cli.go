@@ -8,9 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
@@ -24,7 +21,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitAuth        = 3
-	exitInterrupted = 130
+	exitInterrupted = 130 // SIGINT; SIGTERM is 143 (see interrupted)
 )
 
 // exitCoder is an error that knows the exit status it leads to.
@@ -40,22 +37,6 @@ func (usageError) ExitCode() int   { return exitUsage }
 // exitRequest carries kong's request to exit (after --help or --version)
 // out of the parser without leaving the process.
 type exitRequest int
-
-// Run runs the command with args (without the program name) and returns its
-// exit status. SIGINT and SIGTERM cancel the run.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the process at once, should the first be slow
-	}()
-	// A closed stdout must give EPIPE, not kill the process with SIGPIPE.
-	pipe := make(chan os.Signal, 1)
-	signal.Notify(pipe, syscall.SIGPIPE)
-	defer signal.Stop(pipe)
-	return RunContext(ctx, args, stdin, stdout, stderr)
-}
 
 // RunContext is Run with a context of the caller's: cancelling it ends the
 // run as an interrupt does.
@@ -111,7 +92,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 }
 
 func isTerminal(r any) bool {
-	f, ok := r.(*os.File)
+	f, ok := r.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -28,6 +28,7 @@ type reporter struct {
 	indicators, warnings int
 	failures             map[string]int // by kind
 	cacheHits            func() int     // when there is a cache
+	notAsked             query.NotAsked // left undone after credentials were refused
 }
 
 func newReporter(w io.Writer, progress bool, total int) *reporter {
@@ -103,6 +104,26 @@ func (r *reporter) failed() int {
 	return n
 }
 
+// stopped says what a run stopped by refused credentials left undone.
+func (r *reporter) stopped(na query.NotAsked) {
+	r.mu.Lock()
+	r.notAsked = na
+	r.mu.Unlock()
+	msg := "circl-pdns: stopped: the credentials were refused, so"
+	switch {
+	case na.Count == 0 && !na.StdinLeft:
+		return // nothing left: the refusal said it all
+	case na.Count == 0:
+		msg += " the rest of standard input was not read"
+	default:
+		msg += fmt.Sprintf(" %d %s skipped, from %s on", na.Count, map[bool]string{true: "indicator was", false: "indicators were"}[na.Count == 1], na.First)
+		if na.StdinLeft {
+			msg += ", nor the rest of standard input"
+		}
+	}
+	fmt.Fprintln(r, msg)
+}
+
 // finish takes the progress bar away.
 func (r *reporter) finish() {
 	r.mu.Lock()
@@ -135,6 +156,13 @@ func (r *reporter) summary() string {
 	}
 	if r.warnings > 0 {
 		parts = append(parts, plural(r.warnings, "warning"))
+	}
+	if na := r.notAsked; na.Count > 0 || na.StdinLeft {
+		left := fmt.Sprintf("%d skipped", na.Count)
+		if na.StdinLeft {
+			left += " (and the rest of standard input)"
+		}
+		parts = append(parts, left)
 	}
 	if r.cacheHits != nil {
 		parts = append(parts, fmt.Sprintf("%d from the cache", r.cacheHits()))

@@ -32,10 +32,16 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 	case ctx.Err() != nil:
 		fmt.Fprintln(c.report, "circl-pdns: interrupted")
 		status = exitInterrupted
+		var sig interrupted
+		if errors.As(context.Cause(ctx), &sig) {
+			status = sig.ExitCode() // 143 for SIGTERM
+		}
 	case errors.As(err, &halt):
 		io.WriteString(c.report, output.TerminalLines(halt.Message))
 		status = halt.Code
-	case err != nil && exitCode(err) != exitAuth: // an AuthError was reported already
+	case exitCode(err) == exitAuth: // the AuthError itself was reported already
+		c.report.stopped(c.batch.NotAsked())
+	case err != nil:
 		c.report.problem(err)
 		status = max(status, exitFailed)
 	}

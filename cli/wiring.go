@@ -148,7 +148,7 @@ func newCache(g *grammar, client *query.Client) (*query.Cache, error) {
 
 // width is the width of the terminal w is, or $COLUMNS, or 0 (no limit).
 func width(w io.Writer) int {
-	if f, ok := w.(*os.File); ok {
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
 			return cols
 		}

@@ -34,6 +34,44 @@ type Batch struct {
 	Selection   *Selection // nil keeps every record
 	Concurrency int        // queries in flight; 0 means 1
 	Unordered   bool
+
+	mu       sync.Mutex
+	seq      int            // jobs read
+	pending  map[int]string // indicators read whose query has not ended
+	notAsked NotAsked
+}
+
+// NotAsked is what a batch stopped early (credentials refused) left
+// undone: how many indicators, the first of them in input order, and
+// whether standard input was left unread.
+type NotAsked struct {
+	Count     int
+	First     string
+	StdinLeft bool
+}
+
+// NotAsked says what the last Run, stopped by an AuthError, left undone.
+func (b *Batch) NotAsked() NotAsked {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.notAsked
+}
+
+// track notes a job read from the input, until its query ends.
+func (b *Batch) track(j *job) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seq++
+	j.seq = b.seq
+	if j.inputErr == nil {
+		b.pending[j.seq] = j.ind.Value
+	}
+}
+
+func (b *Batch) untrack(j *job) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.pending, j.seq)
 }
 
 // headBacklog bounds what the streaming answer may have waiting for the
@@ -48,6 +86,9 @@ const headBacklog = 1024
 func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	b.mu.Lock()
+	b.seq, b.pending, b.notAsked = 0, map[int]string{}, NotAsked{}
+	b.mu.Unlock()
 	sel := b.Selection
 	if sel == nil {
 		sel = &Selection{}
@@ -79,10 +120,12 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 
 	var err error
 	var readErr error
+	readerDone := make(chan struct{})
 	if b.Unordered {
 		shared := newQueue(headBacklog)
 		started := 0
 		go func() {
+			defer close(readerDone)
 			defer close(work)
 			readErr = b.read(ctx, in, work, func(j *job) bool {
 				j.events = shared
@@ -91,12 +134,13 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 			})
 			shared.pushLast(event{kind: evInputEnd}, false)
 		}()
-		err = writeUnordered(ctx, shared, &started, h)
+		err = b.writeUnordered(ctx, shared, &started, h)
 	} else {
 		// jobs carries every input item to the writer in input order; its
 		// capacity bounds the answers held while an older one is written.
 		jobs := make(chan *job, n)
 		go func() {
+			defer close(readerDone)
 			defer close(work)
 			defer close(jobs)
 			readErr = b.read(ctx, in, work, func(j *job) bool {
@@ -109,12 +153,49 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 				}
 			})
 		}()
-		err = writeOrdered(ctx, jobs, h)
+		err = b.writeOrdered(ctx, jobs, h)
 	}
 	if err == nil && ctx.Err() == nil {
 		err = readErr // set before the reader closed the channel the writer saw end
 	}
+	if errors.As(err, new(*AuthError)) {
+		b.countNotAsked(cancel, in, readerDone)
+	}
 	return err
+}
+
+// countNotAsked stops the batch and counts what it leaves: the indicators
+// read and not done, and those still in the arguments. Standard input is
+// not read further: it may never end.
+func (b *Batch) countNotAsked(cancel func(), in *Reader, readerDone <-chan struct{}) {
+	finite := in.Finite() // the reader is waiting on no input: it stops at once
+	cancel()
+	if finite {
+		<-readerDone
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	first := 0
+	for seq := range b.pending {
+		if first == 0 || seq < first {
+			first = seq
+		}
+	}
+	b.notAsked = NotAsked{Count: len(b.pending), First: b.pending[first], StdinLeft: !finite}
+	if finite {
+		for {
+			ind, err := in.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				if b.notAsked.Count == 0 {
+					b.notAsked.First = ind.Value
+				}
+				b.notAsked.Count++
+			}
+		}
+	}
 }
 
 // read turns input into jobs: each is announced with add (false: stop),
@@ -130,6 +211,7 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 			return err
 		}
 		j := &job{ind: ind, inputErr: err}
+		b.track(j)
 		if !add(j) {
 			return nil
 		}
@@ -147,7 +229,7 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 }
 
 // writeOrdered writes each job's events in input order.
-func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
+func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 	var evs []event
 	for {
 		var j *job
@@ -166,7 +248,7 @@ func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 				break
 			}
 			for _, ev := range evs {
-				if err := deliver(ev, h); err != nil {
+				if err := b.deliver(ev, h); err != nil {
 					return err
 				}
 			}
@@ -178,7 +260,7 @@ func writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 }
 
 // writeUnordered writes events as they come, until every job is done.
-func writeUnordered(ctx context.Context, q *queue, started *int, h Handler) error {
+func (b *Batch) writeUnordered(ctx context.Context, q *queue, started *int, h Handler) error {
 	done, inputEnded := 0, false
 	var evs []event
 	for !inputEnded || done < *started {
@@ -194,7 +276,7 @@ func writeUnordered(ctx context.Context, q *queue, started *int, h Handler) erro
 			case evDone:
 				done++
 			}
-			if err := deliver(ev, h); err != nil {
+			if err := b.deliver(ev, h); err != nil {
 				return err
 			}
 		}
@@ -203,7 +285,7 @@ func writeUnordered(ctx context.Context, q *queue, started *int, h Handler) erro
 }
 
 // deliver hands one event to the Handler; it returns what ends the batch.
-func deliver(ev event, h Handler) error {
+func (b *Batch) deliver(ev event, h Handler) error {
 	switch ev.kind {
 	case evRecord:
 		return h.Record(ev.job.ind, ev.record)
@@ -214,6 +296,7 @@ func deliver(ev event, h Handler) error {
 		return nil
 	}
 	j := ev.job // evDone
+	b.untrack(j)
 	if j.inputErr != nil {
 		h.Problem(j.inputErr)
 		return nil
@@ -237,6 +320,7 @@ func deliver(ev event, h Handler) error {
 
 // job is one input item: an indicator to query, or an input error to report.
 type job struct {
+	seq      int // from 1, in input order
 	ind      Indicator
 	inputErr error
 	events   *queue

@@ -1,11 +1,14 @@
 package query
 
 import (
+	"os"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // InputError is a line or argument that is not an indicator. The run goes on
@@ -46,6 +49,8 @@ type Reader struct {
 	stdin io.Reader
 	lines *lineReader
 	seen  map[string]struct{}
+	// stdinOpen: standard input is to be read, and has not ended yet
+	stdinOpen atomic.Bool
 }
 
 // NewReader reads args, and stdin where args is empty or holds "-".
@@ -53,7 +58,9 @@ func NewReader(args []string, stdin io.Reader) *Reader {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
-	return &Reader{args: args, stdin: stdin, seen: map[string]struct{}{}}
+	r := &Reader{args: args, stdin: stdin, seen: map[string]struct{}{}}
+	r.stdinOpen.Store(stdin != nil && slices.Contains(args, "-") && !regularFile(stdin))
+	return r
 }
 
 // Next returns the next new indicator; an *InputError for input that is not
@@ -66,11 +73,13 @@ func (r *Reader) Next() (Indicator, error) {
 			switch {
 			case err == io.EOF:
 				r.lines = nil
+				r.stdinOpen.Store(false)
 				continue
 			case isLineTooLong(err):
 				return Indicator{}, &InputError{Where: fmt.Sprintf("line %d", r.lines.line), Err: err}
 			case errors.As(err, new(*EncodingError)):
 				r.lines = nil // not one error a line: standard input is not read further
+				r.stdinOpen.Store(false)
 				return Indicator{}, &InputError{Where: "standard input", Err: err}
 			case err != nil:
 				return Indicator{}, fmt.Errorf("reading standard input: %w", err)
@@ -97,6 +106,21 @@ func (r *Reader) Next() (Indicator, error) {
 			return ind, err
 		}
 	}
+}
+
+// Finite says whether what is left of the input can be read without
+// waiting: standard input is not read, or is a file (not a pipe, which may
+// never end), or was read to its end. It may be called while another
+// goroutine calls Next.
+func (r *Reader) Finite() bool { return !r.stdinOpen.Load() }
+
+func regularFile(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // parse returns the indicator in text, an error, or neither for a repeat.

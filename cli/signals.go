@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// interrupted is the cause of a run cancelled by a signal.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// ExitCode is 128 plus the signal's number, as shells say: 130 for SIGINT,
+// 143 for SIGTERM.
+func (e interrupted) ExitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitInterrupted
+}
+
+// grace is how long a run has to wind down after SIGINT or SIGTERM: the
+// queries in flight are cancelled, what was received is written. Past it
+// (a long table render, a heavy jq program), the output is cut at the
+// last whole line and the process ends anyway.
+const grace = 900 * time.Millisecond
+
+// Run runs the command with args (without the program name) and returns its
+// exit status. SIGINT and SIGTERM cancel the run, which then ends within a
+// second whatever it was doing; a second signal ends it at once.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	// A closed stdout must give EPIPE, not kill the process with SIGPIPE.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+
+	out := &lineWriter{w: stdout}
+	done := make(chan int, 1)
+	go func() {
+		status := RunContext(ctx, args, stdin, out, stderr)
+		out.flush()
+		done <- status
+	}()
+	var sig os.Signal
+	select {
+	case status := <-done:
+		return status
+	case sig = <-sigs:
+		cancel(interrupted{sig})
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case status := <-done:
+		return status
+	case <-timer.C:
+	case <-sigs:
+	}
+	out.seal()
+	fmt.Fprintln(stderr, "circl-pdns: interrupted; the output ends at its last whole line")
+	return interrupted{sig}.ExitCode()
+}
+
+// lineWriter passes on whole lines only, holding a line's start until its
+// end comes, so that the output can be cut (by a signal) on a line's end:
+// a record in JSON lines, a row of CSV or of a table. It is the process's
+// standard output: terminal checks see through it (Fd).
+type lineWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	tail   []byte // the start of a line
+	sealed bool
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sealed {
+		return 0, io.ErrClosedPipe
+	}
+	i := bytes.LastIndexByte(p, '\n')
+	if i < 0 {
+		l.tail = append(l.tail, p...)
+		return len(p), nil
+	}
+	if len(l.tail) > 0 {
+		l.tail = append(l.tail, p[:i+1]...)
+		if _, err := l.w.Write(l.tail); err != nil {
+			return 0, err
+		}
+		l.tail = l.tail[:0]
+	} else if _, err := l.w.Write(p[:i+1]); err != nil {
+		return 0, err
+	}
+	l.tail = append(l.tail, p[i+1:]...)
+	return len(p), nil
+}
+
+// flush passes on the start of a line still held, at the end of a run.
+func (l *lineWriter) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.tail) > 0 && !l.sealed {
+		l.w.Write(l.tail)
+		l.tail = nil
+	}
+}
+
+// seal drops what is held and refuses further writes. A write under way
+// (to a pipe nobody reads) is waited for a moment only.
+func (l *lineWriter) seal() {
+	sealed := make(chan struct{})
+	go func() {
+		l.mu.Lock()
+		l.sealed = true
+		l.mu.Unlock()
+		close(sealed)
+	}()
+	t := time.NewTimer(100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-sealed:
+	case <-t.C:
+	}
+}
+
+// Fd is the descriptor of the standard output, for terminal checks.
+func (l *lineWriter) Fd() uintptr {
+	if f, ok := l.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
