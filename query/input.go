@@ -1,10 +1,10 @@
 package query
 
 import (
-	"os"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
