@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -80,6 +81,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"pdns-serve":    pdnsServe,
 			"pdns-requests": pdnsRequests,
+			"pdns-wait":     pdnsWait,
 		},
 	})
 }
@@ -199,6 +201,22 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 type serverKey struct{}
+
+// pdnsWait waits until the server started by pdns-serve has been asked N
+// requests: something to wait for instead of a sleep.
+//
+//	pdns-wait N
+func pdnsWait(ts *testscript.TestScript, neg bool, args []string) {
+	srv := *ts.Value(serverKey{}).(**circltest.Server)
+	if srv == nil || neg || len(args) != 1 {
+		ts.Fatalf("usage: pdns-wait N, after pdns-serve")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound, not a wait
+	defer cancel()
+	ts.Check(srv.WaitRequests(ctx, n))
+}
 
 // pdnsRequests prints what the server started by pdns-serve was asked, a
 // line a request: the indicator, then the headers that matter, sorted.

@@ -329,7 +329,7 @@ type job struct {
 
 func (j *job) run(ctx context.Context, src Source, sel *Selection) {
 	problem := func(err error) { j.events.push(ctx, event{kind: evProblem, job: j, err: err}) }
-	x := sel.start(j.ind, jobEmitter{ctx, j}, problem)
+	x := sel.start(ctx, j.ind, jobEmitter{ctx, j}, problem)
 	err := src.Query(ctx, j.ind, Sink{Record: x.record, Problem: problem})
 	if errors.Is(err, ErrLimitReached) {
 		err = nil

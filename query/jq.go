@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,14 +141,17 @@ func Input(ind Indicator, r *Record) any {
 	return v
 }
 
-func (p *Program) run(ind Indicator, r *Record, out Emitter) error {
-	iter := p.code.Run(Input(ind, r), p.values...)
+func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter) error {
+	iter := p.code.RunWithContext(ctx, Input(ind, r), p.values...)
 	for {
 		v, ok := iter.Next()
 		if !ok {
 			return nil
 		}
 		if err, ok := v.(error); ok {
+			if ctx.Err() != nil {
+				return ctx.Err() // interrupted, not a mistake in the program
+			}
 			var halt *gojq.HaltError
 			if errors.As(err, &halt) {
 				return haltError(halt)

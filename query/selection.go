@@ -2,6 +2,7 @@ package query
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -105,6 +106,7 @@ type Emitter interface {
 
 // selector applies a Selection to one indicator's answer.
 type selector struct {
+	ctx     context.Context // ends a jq program that runs too long
 	sel     *Selection
 	ind     Indicator
 	out     Emitter
@@ -113,8 +115,8 @@ type selector struct {
 	held    []Record // with Sort: the whole answer, until flush
 }
 
-func (s *Selection) start(ind Indicator, out Emitter, problem func(error)) *selector {
-	return &selector{sel: s, ind: ind, out: out, problem: problem}
+func (s *Selection) start(ctx context.Context, ind Indicator, out Emitter, problem func(error)) *selector {
+	return &selector{ctx: ctx, sel: s, ind: ind, out: out, problem: problem}
 }
 
 // record takes one record of the answer; ErrLimitReached says no more are
@@ -166,7 +168,7 @@ func (x *selector) emit(r Record) error {
 	if x.sel.Program == nil {
 		return x.out.Record(r)
 	}
-	err := x.sel.Program.run(x.ind, &r, x.out)
+	err := x.sel.Program.run(x.ctx, x.ind, &r, x.out)
 	var jqErr *JQError
 	if errors.As(err, &jqErr) {
 		x.problem(err) // as jq does: report, and go on with the next input

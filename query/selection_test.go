@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,7 +34,7 @@ func (c *collect) Value(v any) error {
 func apply(sel *Selection, recs []Record) ([]string, int, []error) {
 	c := &collect{}
 	var problems []error
-	x := sel.start(Indicator{Value: "q.example", Kind: FQDN}, c, func(err error) { problems = append(problems, err) })
+	x := sel.start(context.Background(), Indicator{Value: "q.example", Kind: FQDN}, c, func(err error) { problems = append(problems, err) })
 	stopped := 0
 	for i, r := range recs {
 		if err := x.record(r); errors.Is(err, ErrLimitReached) {

@@ -7,6 +7,7 @@ package circltest
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -87,8 +88,9 @@ type Server struct {
 	style    Style
 	headers  map[string]map[string]string // indicator -> headers on every answer
 	requests []Request
-	inFlight int // requests being answered now
-	maxIn    int // the most at once
+	arrived  chan struct{} // closed, and replaced, when a request arrives
+	inFlight int           // requests being answered now
+	maxIn    int           // the most at once
 }
 
 // MaxInFlight is the largest number of requests the server was answering
@@ -101,7 +103,7 @@ func (s *Server) MaxInFlight() int {
 
 // NewServer starts a fake server; Close it when done.
 func NewServer() *Server {
-	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}, headers: map[string]map[string]string{}}
+	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}, headers: map[string]map[string]string{}, arrived: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -198,6 +200,24 @@ func (s *Server) IgnorePagination() {
 	s.noPages = true
 }
 
+// WaitRequests waits until the server has been asked n requests, or ctx
+// is done.
+func (s *Server) WaitRequests(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		got, arrived := len(s.requests), s.arrived
+		s.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return fmt.Errorf("%d requests, not %d: %w", got, n, ctx.Err())
+		}
+	}
+}
+
 // Requests returns what the server was asked, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -220,6 +240,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 	s.requests = append(s.requests, Request{Indicator: ind, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Time: time.Now()})
+	close(s.arrived)
+	s.arrived = make(chan struct{})
 	lines := s.answers[ind]
 	s.asked[ind]++
 	fault, hasFault := s.faults[ind]
