@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+// stuckWriter is a standard output whose every write blocks until released
+// (a pipe nobody reads, or work that pays no heed to the context).
+type stuckWriter struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	select {
+	case w.entered <- struct{}{}:
+	default:
+	}
+	<-w.release
+	return len(p), nil
+}
+
+// Whatever the run is stuck in, SIGTERM ends it, with status 143.
+func TestRunEndsWhateverIsRunning(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	srv.Add("example.com", `{"rrname":"example.com","rrtype":"A","rdata":"192.0.2.1"}`)
+	out := &stuckWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(out.release)
+	stderr := &lockedWriter{}
+	done := make(chan int)
+	go func() {
+		done <- Run([]string{"--url", srv.Endpoint(), "--no-progress", "example.com"}, strings.NewReader(""), out, stderr)
+	}()
+	<-out.entered // the output is being written: Run is running, its signals caught
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if status := <-done; status != 143 {
+		t.Errorf("status %d, want 143", status)
+	}
+	if !strings.Contains(stderr.String(), "circl-pdns: interrupted; the output ends at its last whole line") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+// lockedWriter is safe for the goroutine left running after Run returned.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// lineWriter passes whole lines on, and drops the start of a line once
+// sealed.
+func TestLineWriter(t *testing.T) {
+	var b bytes.Buffer
+	l := &lineWriter{w: &b}
+	io.WriteString(l, `{"a":1}`+"\n"+`{"b":`)
+	io.WriteString(l, `2}`+"\n"+`{"c"`)
+	if b.String() != `{"a":1}`+"\n"+`{"b":2}`+"\n" {
+		t.Errorf("passed on %q", b.String())
+	}
+	l.seal()
+	if n, err := io.WriteString(l, ":3}\n"); n != 0 || err == nil {
+		t.Errorf("sealed: wrote %d, %v", n, err)
+	}
+	l.flush()
+	if b.String() != `{"a":1}`+"\n"+`{"b":2}`+"\n" {
+		t.Errorf("after the seal: %q", b.String())
+	}
+	l = &lineWriter{w: &b}
+	b.Reset()
+	io.WriteString(l, "no newline at the end")
+	l.flush()
+	if b.String() != "no newline at the end" {
+		t.Errorf("flush: %q", b.String())
+	}
+}
