@@ -87,6 +87,7 @@ type Server struct {
 	noPages  bool
 	style    Style
 	headers  map[string]map[string]string // indicator -> headers on every answer
+	holds    map[string]<-chan struct{}   // indicator -> its answer waits for this
 	requests []Request
 	arrived  chan struct{} // closed, and replaced, when a request arrives
 	inFlight int           // requests being answered now
@@ -103,7 +104,7 @@ func (s *Server) MaxInFlight() int {
 
 // NewServer starts a fake server; Close it when done.
 func NewServer() *Server {
-	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}, headers: map[string]map[string]string{}, arrived: make(chan struct{})}
+	s := &Server{answers: map[string][]string{}, faults: map[string]Fault{}, asked: map[string]int{}, headers: map[string]map[string]string{}, holds: map[string]<-chan struct{}{}, arrived: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -153,6 +154,14 @@ func (s *Server) SetHeader(indicator, key, value string) {
 		s.headers[indicator] = map[string]string{}
 	}
 	s.headers[indicator][key] = value
+}
+
+// Hold makes the answers for indicator wait until release is closed: an
+// order of events to test against, rather than a latency.
+func (s *Server) Hold(indicator string, release <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds[indicator] = release
 }
 
 // Cursor is the cursor of the page that starts at record n, as the server
@@ -252,8 +261,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	noPages := s.noPages || style.IgnorePagination
 	asked := s.asked[ind]
 	headers := s.headers[ind]
+	hold := s.holds[ind]
 	s.mu.Unlock()
 
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if latency != nil {
 		if d := latency(ind); d > 0 {
 			select {
