@@ -152,6 +152,12 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 		f.Cut = 1
 		return err
 	})
+	fs.Func("drip", "send the answer to IND=DURATION a byte at a time, DURATION apart", func(s string) error {
+		f, v := fault(s)
+		var err error
+		f.Drip, err = time.ParseDuration(v)
+		return err
+	})
 	fs.Func("header", "add header K:V to the answer to IND", func(s string) error {
 		f, v := fault(s)
 		k, hv, _ := strings.Cut(v, ":")

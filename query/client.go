@@ -120,7 +120,11 @@ type SlowError struct {
 }
 
 func (e *SlowError) Error() string {
-	return fmt.Sprintf("the answer came at %d bytes in %v, under the floor of %d bytes a second", e.Bytes, e.In.Round(time.Second), e.Limit)
+	in := e.In.Round(time.Millisecond)
+	if in >= 10*time.Second {
+		in = in.Round(time.Second)
+	}
+	return fmt.Sprintf("the answer came too slowly: %d bytes in %v, under the floor of %d bytes a second", e.Bytes, in, e.Limit)
 }
 
 func (c *Client) query(ctx context.Context, ind Indicator, sink Sink) error {
@@ -380,6 +384,8 @@ func (c *Client) read(ind Indicator, body io.Reader, sink Sink, st *answer) erro
 			return &ProtocolError{Indicator: ind.Value, Msg: "the answer is " + ae.Msg}
 		case err == errCut, errors.Is(err, io.ErrUnexpectedEOF):
 			return &QueryError{Indicator: ind.Value, Err: errCut}
+		case errors.As(err, new(*SlowError)):
+			return &QueryError{Indicator: ind.Value, Err: err}
 		default:
 			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("reading the answer: %w", err)}
 		}
