@@ -94,7 +94,7 @@ CSV or ThreatQ objects with -o.
 Errors and warnings go to standard error. Exit status: 0 when every indicator
 was queried (no records is not an error), 1 when an input line or a query
 failed (the others are still done), 2 for a usage error, 3 when the server
-refuses the credentials, 130 when interrupted.
+refuses the credentials, 130 when interrupted (Ctrl-C), 143 on SIGTERM.
 
 Examples:
 
