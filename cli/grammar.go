@@ -69,6 +69,7 @@ type grammar struct {
 	// Output
 	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
+	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
 
 	Version versionFlag `help:"Print the version and build information, then exit."`
 

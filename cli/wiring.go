@@ -72,10 +72,10 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		}
 	}
 	c.out = output.New(c.format, stdout, output.Options{
-		NoHeader:  g.NoHeader,
-		ShowQuery: len(g.Indicators) != 1 || g.Indicators[0] == "-",
-		Width:     width(stdout),
-		Terminal:  tty,
+		NoHeader: g.NoHeader,
+		Width:    width(stdout),
+		Wide:     g.Wide,
+		Terminal: tty,
 	})
 	if g.Source != "" {
 		if g.Cache || g.Offline || g.Refresh {

@@ -32,10 +32,10 @@ type ValueWriter interface {
 
 // Options are the settings the formats share.
 type Options struct {
-	NoHeader  bool // table and CSV: no header row
-	ShowQuery bool // table: a leading QUERY column (more than one indicator asked)
-	Width     int  // table: the width to fit, in columns; 0 for no limit
-	Terminal  bool // the output is a terminal: escape what could act on it
+	NoHeader bool // table and CSV: no header row
+	Width    int  // table: the width to fit, in columns; 0 for no limit
+	Wide     bool // table: wrap long cells onto more lines rather than cut them
+	Terminal bool // the output is a terminal: escape what could act on it
 }
 
 // New returns the writer for format: jsonl, table, csv or threatq.

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/mattn/go-runewidth"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,8 +103,14 @@ func TestFormats(t *testing.T) {
 		order  []string
 	}{
 		{"records.jsonl", "jsonl", Options{}, order},
-		{"records.table", "table", Options{ShowQuery: true}, order},
-		{"records-narrow.table", "table", Options{Width: 72}, order[:2]},
+		{"records.table", "table", Options{}, order},
+		{"records-40.table", "table", Options{Width: 40}, order},
+		{"records-60.table", "table", Options{Width: 60}, order},
+		{"records-80.table", "table", Options{Width: 80}, order},
+		{"records-120.table", "table", Options{Width: 120}, order},
+		{"records-200.table", "table", Options{Width: 200}, order},
+		{"records-36.table", "table", Options{Width: 36}, order},
+		{"records-80-wide.table", "table", Options{Width: 80, Wide: true}, order},
 		{"records-noheader.table", "table", Options{NoHeader: true}, order[:1]},
 		{"records.csv", "csv", Options{}, order},
 		{"records.threatq.jsonl", "threatq", Options{}, order},
@@ -122,12 +130,44 @@ func TestFormats(t *testing.T) {
 			}
 			if tt.format == "table" && tt.o.Width > 0 {
 				for _, line := range strings.Split(buf.String(), "\n") {
-					if w := len([]rune(line)); w > tt.o.Width {
+					if w := runewidth.StringWidth(line); w > tt.o.Width {
 						t.Errorf("line of %d columns, wider than %d: %q", w, tt.o.Width, line)
 					}
 				}
 			}
+			if tt.format == "table" && strings.HasPrefix(tt.name, "records") {
+				assertWholeNames(t, buf.String(), answers, tt.order)
+			}
 		})
+	}
+}
+
+// assertWholeNames fails unless every name and address of the answers
+// (rrnames, and the rdata of types whose rdata are names or addresses)
+// stands whole on one line of a table.
+func assertWholeNames(t *testing.T, table string, answers map[string][]query.Record, order []string) {
+	t.Helper()
+	lines := strings.Split(table, "\n")
+	whole := func(s string) bool {
+		for _, l := range lines {
+			if strings.Contains(l, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, q := range order {
+		for _, r := range answers[q] {
+			names := []string{r.RRName}
+			if nameTypes[r.RRType] {
+				names = append(names, r.RData...)
+			}
+			for _, n := range names {
+				if !whole(n) {
+					t.Errorf("%q is not whole on any line", n)
+				}
+			}
+		}
 	}
 }
 
@@ -197,14 +237,56 @@ func TestTableLongAnswer(t *testing.T) {
 		var buf bytes.Buffer
 		write(t, NewTable(&buf, Options{Width: width}), map[string][]query.Record{"big.example": recs}, "big.example")
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-		if len(lines) != len(recs)+1 {
-			t.Fatalf("width %d: %d lines for %d records and a header", width, len(lines), len(recs))
+		// a heading, the header, a line a record, and the size at the end
+		if len(lines) != len(recs)+3 || lines[0] != "big.example: 1000 records and more" || lines[len(lines)-1] != "big.example: 1500 records" {
+			t.Fatalf("width %d: %d lines for %d records: %q ... %q", width, len(lines), len(recs), lines[0], lines[len(lines)-1])
 		}
-		col := strings.Index(lines[0], "COUNT")
-		for _, i := range []int{1, tableBlock, tableBlock + 1, len(lines) - 1} {
-			if got := strings.Index(lines[i], "  "+fmt.Sprint(i)+" ") + 2; width > 0 && got != col {
-				t.Errorf("width %d, line %d: COUNT at column %d, want %d:\n%s\n%s", width, i, got, col, lines[0], lines[i])
+		end := strings.Index(lines[1], "COUNT") + len("COUNT") // right-aligned
+		for _, i := range []int{1, tableBlock, tableBlock + 1, len(recs)} {
+			line := lines[i+1]
+			if got := strings.Index(line, " "+fmt.Sprint(i)+"  ") + 1 + len(fmt.Sprint(i)); width > 0 && got != end {
+				t.Errorf("width %d, record %d: COUNT ends at column %d, want %d:\n%s\n%s", width, i, got, end, lines[1], line)
 			}
 		}
+	}
+}
+
+// BenchmarkTableHugeCell: one record with a 1 MB rdata (and one with a
+// 1 MB name), at 80 columns, cut and wrapped. Linear in the cell.
+func BenchmarkTableHugeCell(b *testing.B) {
+	huge := strings.Repeat("x", 1<<20)
+	recs := []query.Record{
+		{RRName: "big.example", RRType: "TXT", RData: []string{huge}, Count: 1},
+		{RRName: huge + ".example", RRType: "A", RData: []string{"192.0.2.1"}, Count: 1},
+	}
+	q := query.Indicator{Value: "big.example"}
+	for _, wide := range []bool{false, true} {
+		b.Run(fmt.Sprintf("wide=%v", wide), func(b *testing.B) {
+			for b.Loop() {
+				tb := NewTable(io.Discard, Options{Width: 80, Wide: wide})
+				for i := range recs {
+					tb.Record(q, &recs[i])
+				}
+				tb.End(q)
+			}
+		})
+	}
+}
+
+// BenchmarkTable200k: an answer of 200,000 records at 120 columns.
+func BenchmarkTable200k(b *testing.B) {
+	recs := make([]query.Record, 200000)
+	for i := range recs {
+		recs[i] = query.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
+			Count: int64(i%997 + 1), TimeFirst: 1400000000 + int64(i)*60, TimeLast: 1500000000 + int64(i)*60}
+	}
+	q := query.Indicator{Value: "big.example"}
+	b.ReportAllocs()
+	for b.Loop() {
+		tb := NewTable(io.Discard, Options{Width: 120})
+		for i := range recs {
+			tb.Record(q, &recs[i])
+		}
+		tb.End(q)
 	}
 }
