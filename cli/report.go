@@ -31,23 +31,55 @@ type reporter struct {
 	notAsked             query.NotAsked // left undone after credentials were refused
 }
 
-func newReporter(w io.Writer, progress bool, total int) *reporter {
+// newReporter reports to w; with progress, a bar fitted to cols columns
+// (0 when unknown) says how far the run is.
+func newReporter(w io.Writer, progress bool, total, cols int) *reporter {
 	r := &reporter{w: w, started: time.Now(), failures: map[string]int{}}
 	if progress {
-		r.bar = progressbar.NewOptions(total,
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("indicators"),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("ind"),
 			progressbar.OptionSetPredictTime(total > 0),
 			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionThrottle(100 * time.Millisecond),
 			progressbar.OptionClearOnFinish(),
-			progressbar.OptionFullWidth(),
-		)
+		}
+		// At 80 columns and more the bar takes what the counts leave; on
+		// a narrower terminal, fewer words and a bar of a fixed width, so
+		// that it is still there (and the line never wraps).
+		switch {
+		case cols == 0 || cols >= 80:
+			opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("ind"), progressbar.OptionFullWidth())
+		default:
+			opts = append(opts, progressbar.OptionSetDescription("ind"), progressbar.OptionSetWidth(max(cols-46, 5)))
+		}
+		r.bar = progressbar.NewOptions(total, opts...)
 	}
 	return r
+}
+
+// clearBar takes the progress bar off its line, before records are
+// written to the same terminal; it comes back with the next update.
+func (r *reporter) clearBar() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+}
+
+// barClearer is standard output when it is the terminal the progress bar
+// is on: the bar is cleared before each write, so that no line of it is
+// left between the records.
+type barClearer struct {
+	w io.Writer
+	r *reporter
+}
+
+func (b barClearer) Write(p []byte) (int, error) {
+	b.r.clearBar()
+	return b.w.Write(p)
 }
 
 // Write writes a line of the -v log (or any text) above the progress bar.

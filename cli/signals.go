@@ -69,6 +69,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case <-sigs:
 	}
 	out.seal()
+	if isTerminal(stderr) {
+		io.WriteString(stderr, "\r\x1b[K") // no progress bar left behind
+	}
 	fmt.Fprintln(stderr, "circl-pdns: interrupted; the output ends at its last whole line")
 	return interrupted{sig}.ExitCode()
 }

@@ -61,7 +61,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	c := &command{
 		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered},
 		format:  g.Output,
-		report:  newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total),
+		report:  newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total, width(stderr)),
 		summary: stderrTTY || g.Verbose,
 	}
 	tty := isTerminal(stdout)
@@ -71,9 +71,13 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			c.format = "table"
 		}
 	}
+	cols := width(stdout)
+	if tty && c.report.bar != nil { // the bar and the records on one terminal
+		stdout = barClearer{w: stdout, r: c.report}
+	}
 	c.out = output.New(c.format, stdout, output.Options{
 		NoHeader: g.NoHeader,
-		Width:    width(stdout),
+		Width:    cols,
 		Wide:     g.Wide,
 		Terminal: tty,
 	})

@@ -1,7 +1,8 @@
 // Package output writes query results in the formats circl-pdns offers:
-// JSON lines, a table, CSV, and ThreatQ indicator objects. Each format is
-// one Writer. Text from the service is untrusted: every writer makes sure it
-// cannot act on a terminal or a spreadsheet. It knows nothing of HTTP or flags.
+// JSON lines, a table, dig-like text, CSV, and ThreatQ indicator objects.
+// Each format is one Writer. Text from the service is untrusted: every
+// writer makes sure it cannot act on a terminal or a spreadsheet. It knows
+// nothing of HTTP or flags.
 package output
 
 import (
@@ -38,7 +39,7 @@ type Options struct {
 	Terminal bool // the output is a terminal: escape what could act on it
 }
 
-// New returns the writer for format: jsonl, table, csv or threatq.
+// New returns the writer for format: jsonl, table, text, csv or threatq.
 func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "table":
@@ -47,6 +48,8 @@ func New(format string, w io.Writer, o Options) Writer {
 		return NewCSV(w, o)
 	case "threatq":
 		return NewThreatQ(w)
+	case "text":
+		return NewText(w)
 	}
 	return NewJSONL(w)
 }

@@ -112,6 +112,8 @@ func TestFormats(t *testing.T) {
 		{"records-36.table", "table", Options{Width: 36}, order},
 		{"records-80-wide.table", "table", Options{Width: 80, Wide: true}, order},
 		{"records-noheader.table", "table", Options{NoHeader: true}, order[:1]},
+		{"records.text", "text", Options{}, order},
+		{"hostile.text", "text", Options{}, []string{"evil.example"}},
 		{"records.csv", "csv", Options{}, order},
 		{"records.threatq.jsonl", "threatq", Options{}, order},
 		{"hostile.jsonl", "jsonl", Options{}, []string{"evil.example"}},
@@ -125,7 +127,7 @@ func TestFormats(t *testing.T) {
 			var buf bytes.Buffer
 			write(t, New(tt.format, &buf, tt.o), answers, tt.order...)
 			golden(t, tt.name, buf.Bytes())
-			if tt.format == "table" || tt.o.Terminal {
+			if tt.format == "table" || tt.format == "text" || tt.o.Terminal {
 				assertTerminalSafe(t, buf.String())
 			}
 			if tt.format == "table" && tt.o.Width > 0 {
