@@ -277,7 +277,15 @@ func (t *Table) row(r *tableRow) {
 			}
 		}
 	}
-	for _, c := range t.cols {
+	values := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		if c.rdata {
+			values[i], rdataCol = r.rdata[0], c.offset
+		} else {
+			values[i] = c.cell(r)
+		}
+	}
+	for i, c := range t.cols {
 		if c.line != line {
 			if l.width > 0 { // not after a name that took its line
 				t.buf.Write(l.done())
@@ -285,16 +293,11 @@ func (t *Table) row(r *tableRow) {
 			under()
 			line = c.line
 		}
-		value := ""
-		if c.rdata {
-			value, rdataCol = r.rdata[0], c.offset
-		} else {
-			value = c.cell(r)
-		}
+		value := values[i]
 		keep := c.keep || c.rdata && nameTypes[r.rrtype]
 		w := runewidth.StringWidth(value)
 		switch {
-		case t.o.Width <= 0 || w <= c.width:
+		case t.o.Width <= 0 || w <= c.width || keep && l.width <= c.offset && c.offset+w <= t.room(i, values):
 			l.place(c.offset, c.width, c.right, value)
 		case keep:
 			start := c.offset
@@ -320,6 +323,23 @@ func (t *Table) row(r *tableRow) {
 	if line == 0 {
 		under()
 	}
+}
+
+// room is how far cell i may reach on its line: to a gap before where the
+// next cell's text starts (a right-aligned COUNT leaves room at its left),
+// or to the width for the last cell of a line.
+func (t *Table) room(i int, values []string) int {
+	if i+1 < len(t.cols) && t.cols[i+1].line == t.cols[i].line {
+		next := t.cols[i+1]
+		start := next.offset
+		if values[i+1] == "" {
+			start += next.width
+		} else if next.right {
+			start += max(next.width-runewidth.StringWidth(values[i+1]), 0)
+		}
+		return start - colGap
+	}
+	return t.o.Width
 }
 
 // more writes one more rdata value of a record under the RDATA column.
