@@ -187,6 +187,12 @@ func (t *Table) columns() []column {
 	nameW := natural(func(r *tableRow) []string { return []string{r.rrname} }, len("RRNAME"))
 	typeW := min(natural(func(r *tableRow) []string { return []string{r.rrtype} }, len("TYPE")), 10)
 	rdataW := natural(func(r *tableRow) []string { return r.rdata }, len("RDATA"))
+	keepW := natural(func(r *tableRow) []string { // rdata that is never cut
+		if nameTypes[r.rrtype] {
+			return r.rdata
+		}
+		return nil
+	}, len("RDATA"))
 	countW := natural(func(r *tableRow) []string { return []string{r.count} }, len("COUNT"))
 	dateW := len(dates)
 	stacked := t.o.Width > 0 && t.o.Width < countFrom
@@ -201,8 +207,10 @@ func (t *Table) columns() []column {
 			// get up to half of it (to 32 columns), rdata the rest
 			nameW += min((rest-nameW-rdataW)/2, max(32-nameW, 0))
 			rdataW = rest - nameW
+		} else if nameW+keepW <= rest {
+			rdataW = rest - nameW // names whole; only text is cut
 		} else {
-			want := min(rdataW, max(rest/2, min(rdataW, 39))) // an IPv6 address whole
+			want := min(keepW, max(rest/2, min(keepW, 39))) // an IPv6 address whole
 			nameW = max(min(nameW, rest-want), min(nameW, minNameWidth))
 			rdataW = rest - nameW
 		}
