@@ -221,6 +221,18 @@ func TestJSONLValue(t *testing.T) {
 	}
 }
 
+// TestTableBlocks: below 40 columns, a record is a block of lines; a name
+// too long to follow its label takes a line of its own, whole.
+func TestTableBlocks(t *testing.T) {
+	r := query.Record{RRName: "14.93.194.185.in-addr.arpa", RRType: "PTR", RData: []string{"a-rather-long-host-name.example.org."}}
+	var buf bytes.Buffer
+	write(t, NewTable(&buf, Options{Width: 38}), map[string][]query.Record{"x.example": {r}}, "x.example")
+	want := "x.example: 1 record\n\nrrname: 14.93.194.185.in-addr.arpa\ntype:   PTR\nrdata:\na-rather-long-host-name.example.org.\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
 // TestTableLongAnswer: a long answer is written in blocks that line up.
 func TestTableLongAnswer(t *testing.T) {
 	var recs []query.Record

@@ -414,6 +414,9 @@ func (l *lineBuilder) done() []byte {
 // block writes one record as "field: value" lines, for narrow terminals.
 func (t *Table) block(r *tableRow) {
 	field := func(name, value string) {
+		if value == "" {
+			return
+		}
 		for i, s := range t.fitBlock(value, t.o.Width-8) {
 			if i == 0 {
 				fmt.Fprintf(&t.buf, "%-8s%s\n", name+":", s)
@@ -422,11 +425,22 @@ func (t *Table) block(r *tableRow) {
 			}
 		}
 	}
+	name := func(label, value string) { // a name is never cut: it may take its own line
+		if w := runewidth.StringWidth(value); w > t.o.Width-8 && w <= t.o.Width {
+			fmt.Fprintf(&t.buf, "%s:\n%s\n", label, value)
+			return
+		}
+		field(label, value)
+	}
 	t.buf.WriteByte('\n')
-	field("rrname", r.rrname)
+	name("rrname", r.rrname)
 	field("type", r.rrtype)
 	for _, v := range r.rdata {
-		field("rdata", v)
+		if nameTypes[r.rrtype] {
+			name("rdata", v)
+		} else {
+			field("rdata", v)
+		}
 	}
 	if r.count != "" {
 		field("count", r.count)
