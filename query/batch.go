@@ -228,7 +228,8 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 	}
 }
 
-// writeOrdered writes each job's events in input order.
+// writeOrdered writes each job's events in input order. Once ctx is done,
+// what was already received is still written, without waiting for more.
 func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
 	var evs []event
 	for {
@@ -236,7 +237,7 @@ func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) e
 		select {
 		case j = <-jobs:
 		case <-ctx.Done():
-			return ctx.Err()
+			return b.drain(nil, jobs, h, ctx.Err())
 		}
 		if j == nil {
 			return nil
@@ -254,8 +255,50 @@ func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) e
 			}
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return b.drain(j, jobs, h, ctx.Err())
 		}
+	}
+}
+
+// drain writes, in input order and without waiting, the events already
+// queued after the run was cancelled: from j (if not nil), then from the
+// jobs after it, up to the first that has not ended. A query ended by the
+// cancellation is not reported as done.
+func (b *Batch) drain(j *job, jobs <-chan *job, h Handler, cause error) error {
+	cancelled, stop := context.WithCancel(context.Background())
+	stop() // popAll returns what is queued, and does not wait
+	for {
+		if j == nil {
+			select {
+			case j = <-jobs:
+			default:
+			}
+			if j == nil {
+				return cause
+			}
+		}
+		ended := false
+		for {
+			evs, ok := j.events.popAll(cancelled, nil)
+			if !ok {
+				break
+			}
+			for _, ev := range evs {
+				if ev.kind == evDone {
+					if errors.Is(ev.err, context.Canceled) { // cut short: not done
+						return cause
+					}
+					ended = true
+				}
+				if err := b.deliver(ev, h); err != nil {
+					return err
+				}
+			}
+		}
+		if !ended {
+			return cause
+		}
+		j = nil
 	}
 }
 
