@@ -62,6 +62,8 @@ type grammar struct {
 
 	// Filter
 	JQ      string `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
+	Raw     bool   `group:"filter" short:"r" name:"raw-output" help:"Write jq outputs that are strings without quotes, as jq -r."`
+	Slurp   bool   `group:"filter" short:"s" help:"Run the jq program once per indicator, on the array of its records (as jq -s, per indicator)."`
 	Arg     jqVars `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
 	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
 	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`

@@ -79,6 +79,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		NoHeader: g.NoHeader,
 		Width:    cols,
 		Wide:     g.Wide,
+		Raw:      g.Raw,
 		Terminal: tty,
 	})
 	if g.Source != "" {
@@ -202,8 +203,9 @@ func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 		if sel.Program, err = query.CompileJQ(g.JQ, append(g.Arg, g.ArgJSON...), g.JQEnv); err != nil {
 			return nil, err
 		}
-	} else if len(g.Arg)+len(g.ArgJSON) > 0 || g.JQEnv {
-		return nil, usageError{errors.New("--arg, --argjson and --jq-env go with --jq")}
+		sel.Slurp = g.Slurp
+	} else if len(g.Arg)+len(g.ArgJSON) > 0 || g.JQEnv || g.Slurp || g.Raw {
+		return nil, usageError{errors.New("--arg, --argjson, --jq-env, -r and -s go with --jq")}
 	}
 	return sel, nil
 }

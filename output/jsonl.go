@@ -17,11 +17,12 @@ import (
 type JSONL struct {
 	w   *bufio.Writer
 	buf []byte
+	o   Options // Raw: a jq output that is a string is written as it is
 }
 
 // NewJSONL returns a JSONL writer to w.
-func NewJSONL(w io.Writer) *JSONL {
-	return &JSONL{w: bufio.NewWriterSize(w, 64<<10)}
+func NewJSONL(w io.Writer, o Options) *JSONL {
+	return &JSONL{w: bufio.NewWriterSize(w, 64<<10), o: o}
 }
 
 // Record writes r; indicators are plain ASCII without quotes or
@@ -32,6 +33,13 @@ func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
 }
 
 func (j *JSONL) Value(_ query.Indicator, v any) error {
+	if s, ok := v.(string); ok && j.o.Raw { // as jq -r; inert on a terminal
+		if j.o.Terminal {
+			s = Terminal(s)
+		}
+		_, err := j.w.WriteString(s + "\n")
+		return err
+	}
 	b, err := gojq.Marshal(v)
 	if err != nil {
 		return err

@@ -37,6 +37,7 @@ type Options struct {
 	Width    int  // table: the width to fit, in columns; 0 for no limit
 	Wide     bool // table: wrap long cells onto more lines rather than cut them
 	Terminal bool // the output is a terminal: escape what could act on it
+	Raw      bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
 // New returns the writer for format: jsonl, table, text, csv or threatq.
@@ -51,7 +52,7 @@ func New(format string, w io.Writer, o Options) Writer {
 	case "text":
 		return NewText(w)
 	}
-	return NewJSONL(w)
+	return NewJSONL(w, o)
 }
 
 func timeText(epoch int64, layout string) string {

@@ -188,7 +188,7 @@ func assertTerminalSafe(t *testing.T, s string) {
 func TestJSONLKeepsTheValue(t *testing.T) {
 	// The escapes change the bytes, not the JSON value.
 	var buf bytes.Buffer
-	write(t, NewJSONL(&buf), map[string][]query.Record{"evil.example": load(t, "hostile.ndjson")}, "evil.example")
+	write(t, NewJSONL(&buf, Options{}), map[string][]query.Record{"evil.example": load(t, "hostile.ndjson")}, "evil.example")
 	for i, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		r, err := query.DecodeRecord([]byte(line))
 		if err != nil {
@@ -208,7 +208,7 @@ func TestJSONLKeepsTheValue(t *testing.T) {
 
 func TestJSONLValue(t *testing.T) {
 	var buf bytes.Buffer
-	j := NewJSONL(&buf)
+	j := NewJSONL(&buf, Options{})
 	for _, v := range []any{"\u202eevil", map[string]any{"b": 1, "a": []any{true, nil}}, 3.5} {
 		if err := j.Value(query.Indicator{}, v); err != nil {
 			t.Fatal(err)

@@ -142,7 +142,20 @@ func Input(ind Indicator, r *Record) any {
 }
 
 func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter) error {
-	iter := p.code.RunWithContext(ctx, Input(ind, r), p.values...)
+	return p.exec(ctx, ind, Input(ind, r), out)
+}
+
+// runAll runs the program once on the array of an indicator's records.
+func (p *Program) runAll(ctx context.Context, ind Indicator, rs []Record, out Emitter) error {
+	all := make([]any, len(rs))
+	for i := range rs {
+		all[i] = Input(ind, &rs[i])
+	}
+	return p.exec(ctx, ind, all, out)
+}
+
+func (p *Program) exec(ctx context.Context, ind Indicator, input any, out Emitter) error {
+	iter := p.code.RunWithContext(ctx, input, p.values...)
 	for {
 		v, ok := iter.Next()
 		if !ok {

@@ -25,8 +25,10 @@ type Selection struct {
 	// Sort, the first ones in sorted order, so the whole answer is read.
 	Limit int
 	Sort  []SortKey
-	// Program, when set, replaces each record with its outputs.
+	// Program, when set, replaces each record with its outputs; with
+	// Slurp, it runs once an indicator, on the array of its records.
 	Program *Program
+	Slurp   bool
 }
 
 // SortKey is one key of --sort.
@@ -112,7 +114,10 @@ type selector struct {
 	out     Emitter
 	problem func(error)
 	kept    int
-	held    []Record // with Sort: the whole answer, until flush
+	held    []Record // with Sort or Slurp: the whole answer, until flush
+
+	jqErr    error // the first runtime error of the jq program
+	jqFailed int   // records it failed on
 }
 
 func (s *Selection) start(ctx context.Context, ind Indicator, out Emitter, problem func(error)) *selector {
@@ -125,8 +130,11 @@ func (x *selector) record(r Record) error {
 	if !x.sel.Keep(&r) {
 		return nil
 	}
-	if len(x.sel.Sort) > 0 {
+	if len(x.sel.Sort) > 0 || x.slurp() {
 		x.held = append(x.held, r)
+		if x.slurp() && len(x.sel.Sort) == 0 && x.sel.Limit > 0 && len(x.held) >= x.sel.Limit {
+			return ErrLimitReached
+		}
 		return nil
 	}
 	if err := x.emit(r); err != nil {
@@ -139,8 +147,31 @@ func (x *selector) record(r Record) error {
 	return nil
 }
 
-// flush sorts and emits the held records, if any.
+func (x *selector) slurp() bool { return x.sel.Slurp && x.sel.Program != nil }
+
+// flush sorts and emits the held records, if any (with Slurp, runs the
+// program on them all), and reports the program's runtime errors, once.
 func (x *selector) flush() error {
+	err := x.flushHeld()
+	if x.jqErr != nil {
+		msg := x.jqErr
+		switch more := x.jqFailed - 1; {
+		case more == 1:
+			msg = fmt.Errorf("%w (and on 1 more record)", x.jqErr)
+		case more > 1:
+			msg = fmt.Errorf("%w (and on %d more records)", x.jqErr, more)
+		}
+		x.problem(&JQError{Indicator: x.ind.Value, Err: msg})
+	}
+	return err
+}
+
+func (x *selector) flushHeld() error {
+	if x.slurp() {
+		held := x.held
+		x.held = nil
+		return x.runJQ(func() error { return x.sel.Program.runAll(x.ctx, x.ind, held, x.out) })
+	}
 	if len(x.held) == 0 {
 		return nil
 	}
@@ -168,10 +199,19 @@ func (x *selector) emit(r Record) error {
 	if x.sel.Program == nil {
 		return x.out.Record(r)
 	}
-	err := x.sel.Program.run(x.ctx, x.ind, &r, x.out)
+	return x.runJQ(func() error { return x.sel.Program.run(x.ctx, x.ind, &r, x.out) })
+}
+
+// runJQ runs the program; a runtime error is counted, and the next input
+// goes on, as jq does (the first error is reported once, at the end).
+func (x *selector) runJQ(run func() error) error {
+	err := run()
 	var jqErr *JQError
 	if errors.As(err, &jqErr) {
-		x.problem(err) // as jq does: report, and go on with the next input
+		if x.jqErr == nil {
+			x.jqErr = jqErr.Err
+		}
+		x.jqFailed++
 		return nil
 	}
 	return err
