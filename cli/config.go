@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/circl-pdns/circl-pdns/query"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,14 +86,22 @@ func (c *configFile) load(app *kong.Application) error {
 		return &configError{fmt.Errorf("%s: %w", c.path, err)}
 	}
 	known := map[string]bool{}
+	var names []string
 	for _, f := range app.Flags {
 		known[f.Name] = f.Name != "help" && f.Name != "version" && f.Name != "config"
+		if known[f.Name] {
+			names = append(names, f.Name)
+		}
 	}
 	c.values = map[string]any{}
 	for k, v := range values {
 		name := strings.ReplaceAll(k, "_", "-") // verify_ssl is verify-ssl
 		if !known[name] {
-			return &configError{fmt.Errorf("%s: unknown key %q", c.path, k)}
+			msg := fmt.Sprintf("%s: unknown key %q", c.path, k)
+			if near := query.Suggest(name, names); near != "" {
+				msg += fmt.Sprintf(": did you mean %q?", near)
+			}
+			return &configError{errors.New(msg)}
 		}
 		c.values[name] = v
 	}

@@ -165,9 +165,9 @@ func width(w io.Writer) int {
 func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 	sel := &query.Selection{Strict: g.Strict, Limit: g.Limit}
 	for _, t := range g.RRType {
-		t = strings.ToUpper(strings.TrimSpace(t))
-		if t == "" || strings.Trim(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
-			return nil, usageError{fmt.Errorf("--rrtype %s: not a record type", query.Quote(t, 40))}
+		t, err := query.ParseRRType(t)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--rrtype %w", err)}
 		}
 		if t == "ANY" {
 			return sel, nil
