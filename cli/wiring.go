@@ -80,6 +80,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Width:    cols,
 		Wide:     g.Wide,
 		Raw:      g.Raw,
+		CRLF:     g.CRLF,
 		Terminal: tty,
 	})
 	if g.Source != "" {

@@ -10,8 +10,8 @@ import (
 	"github.com/circl-pdns/circl-pdns/query"
 )
 
-// CSV writes RFC 4180 CSV (CRLF line ends, quoted where needed) with the
-// columns query, rrname, rrtype, rdata, count, time_first, time_last; times
+// CSV writes RFC 4180 CSV (quoted where needed; LF line ends, or CRLF
+// with Options.CRLF) with the columns query, rrname, rrtype, rdata, count, time_first, time_last; times
 // in RFC 3339 UTC, several rdata values joined with a space. Cells that a
 // spreadsheet would take for a formula are made inert (CSVCell); on a
 // terminal, text is also sanitised (Terminal).
@@ -24,7 +24,7 @@ type CSV struct {
 // NewCSV returns a CSV writer to w.
 func NewCSV(w io.Writer, o Options) *CSV {
 	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw.UseCRLF = o.CRLF // LF unless asked: awk -F, and cut want no stray \r
 	return &CSV{w: cw, o: o, header: o.NoHeader}
 }
 

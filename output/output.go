@@ -37,6 +37,7 @@ type Options struct {
 	Width    int  // table: the width to fit, in columns; 0 for no limit
 	Wide     bool // table: wrap long cells onto more lines rather than cut them
 	Terminal bool // the output is a terminal: escape what could act on it
+	CRLF     bool // csv: lines end in CRLF, as RFC 4180 says (LF otherwise)
 	Raw      bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
