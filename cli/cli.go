@@ -73,6 +73,10 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
 		return exitUsage
 	}
+	if g.Version {
+		printVersion(stdout, g.Verbose)
+		return exitOK
+	}
 	g.secretArgs = secretsOnCommandLine(args)
 	for _, w := range cfg.warnings {
 		fmt.Fprintln(stderr, "circl-pdns: warning: "+w)

@@ -74,7 +74,7 @@ type grammar struct {
 	CRLF     bool   `group:"output" name:"crlf" help:"CSV: end lines in CRLF, as strict RFC 4180 readers want (LF by default)."`
 	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
 
-	Version versionFlag `help:"Print the version and build information, then exit."`
+	Version bool `help:"Print the version on one line (with -v, the build information too), then exit."`
 
 	secretArgs []string // secret flags given on the command line, to warn about
 }

@@ -2,12 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"runtime"
 	"runtime/debug"
-
-	"github.com/alecthomas/kong"
 )
 
-// version is set at build time with -ldflags "-X .../cli.version=v1.2.3";
+// version is set at build time with
+// -ldflags "-X github.com/circl-pdns/circl-pdns/cli.version=v1.2.3";
 // otherwise the module version from the build info is used.
 var version = ""
 
@@ -22,15 +23,31 @@ func Version() string {
 	return "devel"
 }
 
-// versionFlag is --version: the version, then the Go build information
-// (as "go version -m" prints it).
-type versionFlag bool
-
-func (versionFlag) BeforeReset(app *kong.Kong) error {
-	fmt.Fprintf(app.Stdout, "circl-pdns %s\n", Version())
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprint(app.Stdout, bi.String())
+// printVersion is --version: one line, "circl-pdns v1.2.3 (abc1234, go1.26.0)";
+// with -v, then the Go build information (as "go version -m" prints it).
+func printVersion(w io.Writer, verbose bool) {
+	bi, ok := debug.ReadBuildInfo()
+	commit := "unknown commit"
+	if ok {
+		var rev string
+		var dirty bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			commit = rev[:min(7, len(rev))]
+			if dirty {
+				commit += "+changes"
+			}
+		}
 	}
-	app.Exit(0)
-	return nil
+	fmt.Fprintf(w, "circl-pdns %s (%s, %s)\n", Version(), commit, runtime.Version())
+	if verbose && ok {
+		fmt.Fprint(w, bi.String())
+	}
 }
