@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
@@ -52,7 +54,8 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		kong.ExplicitGroups(groups),
 		kong.Resolvers(cfg),
 		kong.Bind(cfg),
-		kong.WithHyphenPrefixedParameters(true), // --sort -time_last, --argjson n -1
+		kong.WithHyphenPrefixedParameters(true),                            // --sort -time_last, --argjson n -1
+		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), secondsMapper{}), // --timeout 5 is 5s
 	)
 	if err != nil {
 		panic(err) // the grammar itself is wrong: a bug, caught by any test

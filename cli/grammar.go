@@ -3,6 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -146,4 +150,51 @@ func (v *jqVars) Decode(ctx *kong.DecodeContext) error {
 	}
 	*v = append(*v, query.Var{Name: fmt.Sprint(name.Value), Value: val})
 	return nil
+}
+
+// secondsMapper reads a duration flag as curl reads --max-time: a bare
+// number is seconds ("5", "0.5"), anything else a Go duration ("90s",
+// "2m"). The config file's numbers are seconds too.
+type secondsMapper struct{}
+
+func (secondsMapper) Decode(ctx *kong.DecodeContext, target reflect.Value) error {
+	token, err := ctx.Scan.PopValue("duration")
+	if err != nil {
+		return err
+	}
+	var d time.Duration
+	switch v := token.Value.(type) {
+	case float64: // from the config file's JSON
+		d = time.Duration(v * float64(time.Second))
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			return err
+		}
+		d = time.Duration(f * float64(time.Second))
+	case string:
+		if d, err = parseSeconds(v); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("expected a duration but got %q", token)
+	}
+	target.Set(reflect.ValueOf(d))
+	return nil
+}
+
+// parseSeconds reads "5" or "0.5" as seconds, and "90s" or "2m" as Go does.
+func parseSeconds(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || f > float64(math.MaxInt64/time.Second) {
+			return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s or 2m", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s or 2m", s)
+	}
+	return d, nil
 }

@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseSeconds(t *testing.T) {
+	for in, want := range map[string]time.Duration{"5": 5 * time.Second, "0.5": 500 * time.Millisecond, " 90s ": 90 * time.Second, "2m": 2 * time.Minute, "0": 0} {
+		if got, err := parseSeconds(in); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"x", "-1", "1e300", "5 s"} {
+		if _, err := parseSeconds(in); err == nil {
+			t.Errorf("%q: accepted", in)
+		}
+	}
+}
