@@ -115,16 +115,17 @@ Examples:
     circl-pdns -o csv < iocs.txt > records.csv
     circl-pdns -o threatq < iocs.txt > threatq.jsonl
     circl-pdns -t A,AAAA --sort -time_last --limit 10 example.com
-    circl-pdns -q 'select(.count > $n) | {rrname, rdata}' --argjson n 100 example.com
+    circl-pdns -q 'select(.count > $n) | .rdata' --argjson n 100 example.com
+    circl-pdns -r -s -q 'map(.rdata) | unique[]' example.com
     circl-pdns --url http://127.0.0.1:8400/pdns/query 104.196.175.197
 
 Time fences: records seen from F (time_first) to L (time_last).
 
-    --since 2024-03-01                  L >= since: still seen on or after March 1
-    --until 2024-03-31                  F <= until: first seen by the end of March 31
+    --since 2024-03-01          L >= since: still seen on or after March 1
+    --until 2024-03-31          F <= until: first seen by the end of March 31
     --since 2024-03-01 --until 2024-03-31
-                                        seen at some time during March
-    --since 7d --strict                 first seen in the last 7 days (since <= F)`
+                                seen at some time during March
+    --since 7d --strict         first seen in the last 7 days (since <= F)`
 }
 
 // jqVars is --arg NAME VALUE or --argjson NAME JSON: a flag with two values.
