@@ -95,7 +95,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		return nil, err
 	}
 	if g.Verbose {
-		client.Log = slog.New(slog.NewTextHandler(c.report, nil))
+		client.Log = slog.New(logHandler{w: c.report})
 	}
 	if len(sel.RRTypes) == 1 {
 		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it

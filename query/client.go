@@ -146,6 +146,7 @@ func (c *Client) query(ctx context.Context, ind Indicator, sink Sink) error {
 // answer is what one query remembers across its pages and attempts.
 type answer struct {
 	line    int             // lines read: line numbers run on across pages
+	page    int             // records passed on by the page being read
 	seen    *seenSet        // records passed on
 	warned  map[string]bool // server warnings passed on
 	cursors map[string]bool // cursors followed (a pagination loop ends the query)
@@ -189,7 +190,7 @@ func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink
 	status := 0
 	if c.Log != nil {
 		defer func() {
-			attrs := []any{"url", c.Endpoint.JoinPath(ind.Value).Redacted(), "status", status, "bytes", body.n, "duration", time.Since(began).Round(time.Microsecond)}
+			attrs := []any{"url", c.Endpoint.JoinPath(ind.Value).Redacted(), "status", status, "records", st.page, "bytes", body.n, "duration", time.Since(began).Round(time.Microsecond)}
 			if attempt > 1 {
 				attrs = append(attrs, "attempt", attempt)
 			}
@@ -368,6 +369,7 @@ func describeDribbleErrors(v string) string {
 func (c *Client) read(ind Indicator, body io.Reader, sink Sink, st *answer) error {
 	rr := NewRecordReader(body, c.MaxRecordBytes)
 	rr.LineOffset = st.line
+	st.page = 0
 	defer func() { st.line += rr.Lines() }()
 	for {
 		rec, err := rr.Next()
@@ -392,6 +394,7 @@ func (c *Client) read(ind Indicator, body io.Reader, sink Sink, st *answer) erro
 		if !st.seen.add(&rec) {
 			continue
 		}
+		st.page++
 		if err := sink.Record(rec); err != nil {
 			return sinkError{err}
 		}
