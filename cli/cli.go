@@ -68,6 +68,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			panic(r)
 		}
 	}()
+	completeFromShell(parser) // when a shell asks for completions, and then exits
 	if _, err := parser.Parse(args); err != nil {
 		var ce *configError
 		if errors.As(err, &ce) {
@@ -78,6 +79,13 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if g.Version {
 		printVersion(stdout, g.Verbose)
+		return exitOK
+	}
+	if g.Completion != "" {
+		if err := printCompletion(stdout, g.Completion); err != nil {
+			fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+			return exitUsage
+		}
 		return exitOK
 	}
 	g.secretArgs = secretsOnCommandLine(args)

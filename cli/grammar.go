@@ -27,7 +27,7 @@ type grammar struct {
 	URL            string        `group:"connection" name:"url" env:"CIRCL_PDNS_URL" placeholder:"URL" help:"Whole query endpoint, e.g. http://127.0.0.1:8400/pdns/query; overrides --host, --port and --http."`
 	User           string        `group:"connection" env:"CIRCL_PDNS_USER" help:"User name for HTTP Basic authentication."`
 	Password       string        `group:"connection" env:"CIRCL_PDNS_PASSWORD" help:"Password for HTTP Basic authentication (prefer the environment variable or --password-file)."`
-	PasswordFile   string        `group:"connection" placeholder:"FILE" help:"Read the password from the first line of FILE."`
+	PasswordFile   string        `group:"connection" placeholder:"FILE" predictor:"file" help:"Read the password from the first line of FILE."`
 	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout        time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
 	MaxTime        time.Duration `group:"connection" default:"10m" env:"CIRCL_PDNS_MAX_TIME" help:"The most one indicator may take, every page and retry included (as curl's); 0 for no limit."`
@@ -37,8 +37,8 @@ type grammar struct {
 	NoActiveQuery  bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
 	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest record read (1 to 1 GiB), from a server, a dump or the cache; longer ones are reported and skipped, never loaded."`
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
-	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
-	Config         configFlag    `group:"connection" placeholder:"FILE" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
+	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" predictor:"file" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
+	Config         configFlag    `group:"connection" placeholder:"FILE" predictor:"file" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
 	// Cache
 	Cache      bool          `group:"cache" env:"CIRCL_PDNS_CACHE" help:"Keep whole answers on disk and answer from them while they are fresh."`
@@ -57,12 +57,12 @@ type grammar struct {
 	NoProgress  bool    `group:"batch" help:"No progress bar (there is one only when standard error is a terminal)."`
 
 	// Selection
-	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
+	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" predictor:"rrtype" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
 	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
 	Until  string   `group:"selection" placeholder:"TIME" help:"Keep records first seen at or before TIME."`
 	Strict bool     `group:"selection" help:"With --since/--until: keep only records seen entirely inside the window."`
 	Limit  int      `group:"selection" placeholder:"N" help:"At most N records per indicator, after the filters (and after --sort); without --sort, fetching stops at N."`
-	Sort   string   `group:"selection" placeholder:"KEY,..." help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
+	Sort   string   `group:"selection" placeholder:"KEY,..." predictor:"sort" help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
 
 	// Filter
 	JQ      string `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
@@ -78,7 +78,8 @@ type grammar struct {
 	CRLF     bool   `group:"output" name:"crlf" help:"CSV: end lines in CRLF, as strict RFC 4180 readers want (LF by default)."`
 	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
 
-	Version bool `help:"Print the version on one line (with -v, the build information too), then exit."`
+	Completion string `placeholder:"SHELL" help:"Print the completion script for SHELL (bash, zsh or fish), then exit: see the README."`
+	Version    bool   `help:"Print the version on one line (with -v, the build information too), then exit."`
 
 	secretArgs []string // secret flags given on the command line, to warn about
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -327,6 +328,16 @@ var typeNames = map[uint16]string{
 	55: "HIP", 59: "CDS", 60: "CDNSKEY", 61: "OPENPGPKEY", 62: "CSYNC",
 	63: "ZONEMD", 64: "SVCB", 65: "HTTPS", 99: "SPF", 108: "EUI48", 109: "EUI64",
 	249: "TKEY", 250: "TSIG", 252: "AXFR", 255: "ANY", 256: "URI", 257: "CAA",
+}
+
+// TypeNames are the mnemonics of the DNS types this package knows, sorted.
+func TypeNames() []string {
+	names := make([]string, 0, len(typeNames))
+	for _, n := range typeNames {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // TypeName returns the mnemonic of a DNS type number, or TYPEnnn (RFC 3597).

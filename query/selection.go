@@ -39,6 +39,9 @@ type SortKey struct {
 
 var sortFields = []string{"time_first", "time_last", "count", "rrname", "rrtype", "rdata"}
 
+// SortKeys are the fields records can be sorted by.
+func SortKeys() []string { return slices.Clone(sortFields) }
+
 // ParseSort reads "KEY[,KEY...]", each key optionally preceded by "-" for
 // descending order.
 func ParseSort(spec string) ([]SortKey, error) {

@@ -2,7 +2,6 @@ package query
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,11 +25,7 @@ func ParseRRType(s string) (string, error) {
 			return name, nil
 		}
 	}
-	names := make([]string, 0, len(typeNames))
-	for _, name := range typeNames {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := TypeNames()
 	msg := fmt.Sprintf("%s: not a DNS record type", Quote(s, 40))
 	if near := Suggest(t, names); near != "" {
 		msg += fmt.Sprintf("; did you mean %q?", near)
