@@ -81,6 +81,10 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		printVersion(stdout, g.Verbose)
 		return exitOK
 	}
+	if g.Man {
+		printMan(stdout, parser)
+		return exitOK
+	}
 	if g.Completion != "" {
 		if err := printCompletion(stdout, g.Completion); err != nil {
 			fmt.Fprintf(stderr, "circl-pdns: %v\n", err)

@@ -79,6 +79,7 @@ type grammar struct {
 	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
 
 	Completion string `placeholder:"SHELL" help:"Print the completion script for SHELL (bash, zsh or fish), then exit: see the README."`
+	Man        bool   `help:"Print the manual page (roff; view it with: circl-pdns --man | man -l -), then exit."`
 	Version    bool   `help:"Print the version on one line (with -v, the build information too), then exit."`
 
 	secretArgs []string // secret flags given on the command line, to warn about

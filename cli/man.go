@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// printMan is --man: the manual page, in roff (man -l - shows it), made
+// from the grammar so that it cannot drift from --help: every flag with
+// its help, default and environment variable, then the exit status, the
+// environment and the files.
+func printMan(w io.Writer, app *kong.Kong) {
+	var b strings.Builder
+	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	line(`.TH CIRCL-PDNS 1 "" "circl-pdns %s" "User Commands"`, roffText(Version()))
+	line(".SH NAME")
+	line(`circl-pdns \- ask CIRCL Passive DNS what names and addresses resolved to`)
+	line(".SH SYNOPSIS")
+	line(".B circl-pdns")
+	line(`[\fIflags\fR] [\fIindicator\fR ...]`)
+	line(".SH DESCRIPTION")
+	intro, examples, fences := helpParts(grammar{}.Help())
+	for _, p := range intro {
+		line(".PP")
+		line("%s", roffText(p))
+	}
+	for _, g := range groups {
+		line(".SH %s", roffText(strings.ToUpper(strings.TrimSuffix(g.Title, ":"))))
+		if g.Description != "" {
+			line("%s", roffText(g.Description))
+		}
+		for _, f := range app.Model.Flags {
+			if f.Group == nil || f.Group.Key != g.Key || f.Hidden {
+				continue
+			}
+			manFlag(&b, f)
+		}
+	}
+	line(".SH OTHER FLAGS")
+	for _, f := range app.Model.Flags {
+		if f.Group == nil && !f.Hidden {
+			manFlag(&b, f)
+		}
+	}
+	line(".SH TIME FENCES")
+	line(".nf")
+	for _, l := range fences {
+		line("%s", roffLine(l))
+	}
+	line(".fi")
+	line(".SH EXIT STATUS")
+	for _, s := range [][2]string{
+		{"0", "Every indicator was queried (zero records is success); warnings do not change it."},
+		{"1", "At least one indicator failed: a bad input line, a bad answer line, or a query that failed; the others were still done."},
+		{"2", "Usage: bad flags, bad config, a jq program that does not compile; nothing was queried."},
+		{"3", "The server refused the credentials (401/403): the run stops at once; it says how many indicators were skipped."},
+		{"130", "Interrupted by SIGINT (Ctrl-C)."},
+		{"143", "Terminated by SIGTERM."},
+		{"n", "The jq program called halt_error (5 unless it gave a code)."},
+	} {
+		line(".TP")
+		line(`.B %s`, s[0])
+		line("%s", roffText(s[1]))
+	}
+	line(".SH ENVIRONMENT")
+	line("Flags beat the environment, which beats the config file.")
+	for _, f := range app.Model.Flags {
+		for _, env := range f.Envs {
+			line(".TP")
+			line(".B %s", roffText(env))
+			line(`as \fB\-\-%s\fR`, roffText(f.Name))
+		}
+	}
+	for _, e := range [][2]string{
+		{"COLUMNS", "The width of the table, when standard output is not a terminal that says it."},
+		{"NO_COLOR", "Honoured: circl-pdns does not colour its output."},
+		{"XDG_CONFIG_HOME, XDG_CACHE_HOME", "Where the config file and the cache are (see FILES)."},
+	} {
+		line(".TP")
+		line(".B %s", roffText(e[0]))
+		line("%s", roffText(e[1]))
+	}
+	line(".SH FILES")
+	line(".TP")
+	line(`.I $XDG_CONFIG_HOME/circl\-pdns/config.json`)
+	line("The config file: a JSON object whose keys are the long flag names (--config names another). Unknown keys are refused.")
+	line(".TP")
+	line(`.I $XDG_CACHE_HOME/circl\-pdns/`)
+	line("The answer cache (--cache, --cache-dir): one gzip file of NDJSON per answer, 0600, in a directory made 0700.")
+	line(".SH EXAMPLES")
+	line(".nf")
+	for _, l := range examples {
+		line("%s", roffLine(l))
+	}
+	line(".fi")
+	line(".SH SEE ALSO")
+	line(".BR jq (1),")
+	line(".BR curl (1),")
+	line(".BR dig (1)")
+	io.WriteString(w, b.String())
+}
+
+// manFlag writes one flag as a tagged paragraph.
+func manFlag(b *strings.Builder, f *kong.Flag) {
+	b.WriteString(".TP\n")
+	var names []string
+	if f.Short != 0 {
+		names = append(names, `\fB\-`+string(f.Short)+`\fR`)
+	}
+	long := `\fB\-\-` + roffText(f.Name) + `\fR`
+	if f.Tag.Negatable != "" {
+		long = `\fB\-\-[no\-]` + roffText(f.Name) + `\fR`
+	}
+	names = append(names, long)
+	head := strings.Join(names, ", ")
+	if !f.IsBool() && !f.IsCounter() {
+		ph := f.PlaceHolder
+		if ph == "" {
+			ph = strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		}
+		head += ` \fI` + roffText(ph) + `\fR`
+	}
+	b.WriteString(head + "\n")
+	help := f.Help
+	help = strings.ReplaceAll(help, "${enum}", strings.Join(f.EnumSlice(), ", "))
+	help = strings.ReplaceAll(help, "${default}", f.Default)
+	if f.Default != "" && !strings.Contains(f.Help, "${default}") && !f.IsBool() {
+		help += " Default: " + f.Default + "."
+	}
+	b.WriteString(roffText(help) + "\n")
+}
+
+// helpParts splits the Help text into its opening paragraphs, its
+// examples and its time fences.
+func helpParts(help string) (intro, examples, fences []string) {
+	parts := strings.Split(help, "\n\n")
+	section := 0
+	for _, p := range parts {
+		switch {
+		case strings.HasPrefix(p, "Examples:"):
+			section = 1
+			continue
+		case strings.HasPrefix(p, "Time fences:"):
+			section = 2
+			first := strings.TrimSpace(strings.TrimPrefix(p, "Time fences:"))
+			fences = append(fences, strings.ToUpper(first[:1])+first[1:])
+			continue
+		}
+		switch section {
+		case 0:
+			intro = append(intro, strings.Join(strings.Fields(p), " "))
+		case 1:
+			for _, l := range strings.Split(p, "\n") {
+				examples = append(examples, strings.TrimPrefix(l, "    "))
+			}
+		case 2:
+			for _, l := range strings.Split(p, "\n") {
+				fences = append(fences, strings.TrimPrefix(l, "    "))
+			}
+		}
+	}
+	return intro, examples, fences
+}
+
+// roffText escapes text for a filled roff paragraph: backslashes, and a
+// line start that roff would take for a request.
+func roffText(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	s = strings.ReplaceAll(s, "-", `\-`)
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = `\&` + s
+	}
+	return s
+}
+
+// roffLine escapes one line of a no-fill block.
+func roffLine(s string) string {
+	if s == "" {
+		return `\&`
+	}
+	return roffText(s)
+}
