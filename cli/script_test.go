@@ -75,6 +75,14 @@ func TestScript(t *testing.T) {
 			env.Setenv("DEMO", filepath.Join(testdata, "demo.ndjson"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			// for a script that runs the go command (the Install build): the
+			// caches of this machine, and never the network
+			for _, k := range []string{"GOMODCACHE", "GOCACHE", "GOFLAGS"} {
+				if out, err := exec.Command("go", "env", k).Output(); err == nil {
+					env.Setenv(k, strings.TrimSpace(string(out)))
+				}
+			}
+			env.Setenv("GOPROXY", "off")
 			env.Values[serverKey{}] = new(*circltest.Server)
 			return nil
 		},
