@@ -96,6 +96,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	for _, w := range cfg.warnings {
 		fmt.Fprintln(stderr, "circl-pdns: warning: "+w)
 	}
+	if g.StatePrune > 0 {
+		return pruneState(&g, stderr)
+	}
 	if g.CachePrune {
 		return prune(&g, stderr)
 	}
@@ -122,6 +125,22 @@ func exitCode(err error) int {
 		return ec.ExitCode()
 	}
 	return exitFailed
+}
+
+// pruneState is --state-prune: forget the indicators not asked for long.
+func pruneState(g *grammar, stderr io.Writer) int {
+	dir, err := stateDir(g)
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+		return exitUsage
+	}
+	n, err := (&query.State{Dir: dir}).Prune(g.StatePrune)
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: --state-prune: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "circl-pdns: forgot %d indicators not asked for %v, in %s\n", n, g.StatePrune, dir)
+	return exitOK
 }
 
 // prune is --cache-prune: remove the cached answers past their TTL.

@@ -72,6 +72,12 @@ type grammar struct {
 	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
 	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
 
+	// Watch
+	New        bool          `group:"watch" help:"Print only the records that no earlier --new run printed for the same indicator and server (a watchlist from cron)."`
+	Baseline   bool          `group:"watch" help:"Record the current answers as seen, without printing them (the first run of a new watchlist)."`
+	StateDir   string        `group:"watch" placeholder:"DIR" env:"CIRCL_PDNS_STATE_DIR" help:"Where --new keeps what it printed (default $XDG_STATE_HOME/circl-pdns)."`
+	StatePrune time.Duration `group:"watch" placeholder:"AGE" help:"Forget the indicators not asked for AGE (e.g. 90d), then exit."`
+
 	// Output
 	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
@@ -91,6 +97,7 @@ var groups = []kong.Group{
 	{Key: "batch", Title: "Batch:"},
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
+	{Key: "watch", Title: "Watch:", Description: "With --new, a run prints what is new since the earlier runs: nothing on standard output when nothing is new, status 0 either way."},
 	{Key: "output", Title: "Output:"},
 }
 
@@ -186,18 +193,26 @@ func (secondsMapper) Decode(ctx *kong.DecodeContext, target reflect.Value) error
 	return nil
 }
 
-// parseSeconds reads "5" or "0.5" as seconds, and "90s" or "2m" as Go does.
+// parseSeconds reads "5" or "0.5" as seconds, "90d" or "2w" as days or
+// weeks, and "90s" or "2m" as Go does.
 func parseSeconds(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			if f, err := strconv.ParseFloat(n, 64); err == nil && f >= 0 && f < 1e5 {
+				return time.Duration(f * float64(unit)), nil
+			}
+		}
+	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		if f < 0 || f > float64(math.MaxInt64/time.Second) {
-			return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s or 2m", s)
+			return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s, 2m or 7d", s)
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s or 2m", s)
+		return 0, fmt.Errorf("%s: want a duration such as 30 (seconds), 90s, 2m or 7d", s)
 	}
 	return d, nil
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestParseSeconds(t *testing.T) {
-	for in, want := range map[string]time.Duration{"5": 5 * time.Second, "0.5": 500 * time.Millisecond, " 90s ": 90 * time.Second, "2m": 2 * time.Minute, "0": 0} {
+	for in, want := range map[string]time.Duration{"5": 5 * time.Second, "0.5": 500 * time.Millisecond, " 90s ": 90 * time.Second, "2m": 2 * time.Minute, "0": 0, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour} {
 		if got, err := parseSeconds(in); err != nil || got != want {
 			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
 		}

@@ -29,6 +29,8 @@ type reporter struct {
 	failures             map[string]int // by kind
 	cacheHits            func() int     // when there is a cache
 	notAsked             query.NotAsked // left undone after credentials were refused
+	watching             bool           // --new: the summary counts what is new
+	withNew              map[string]bool
 }
 
 // newReporter reports to w; with progress, a bar fitted to cols columns
@@ -114,8 +116,18 @@ func (r *reporter) problem(err error) {
 	r.failures[kind]++
 }
 
-// record counts one record (or jq output) written.
-func (r *reporter) record() { r.records.Add(1) }
+// record counts one record (or jq output) written for ind.
+func (r *reporter) record(ind string) {
+	r.records.Add(1)
+	if r.watching {
+		r.mu.Lock()
+		if r.withNew == nil {
+			r.withNew = map[string]bool{}
+		}
+		r.withNew[ind] = true
+		r.mu.Unlock()
+	}
+}
 
 // done counts one indicator queried and moves the bar.
 func (r *reporter) done() {
@@ -178,6 +190,9 @@ func (r *reporter) summary() string {
 		return fmt.Sprintf("%d %ss", n, what)
 	}
 	parts := []string{plural(r.indicators, "indicator"), plural(int(r.records.Load()), "record")}
+	if r.watching { // "3 new records for 2 of 40 indicators"
+		parts = []string{fmt.Sprintf("%s for %d of %s", plural(int(r.records.Load()), "new record"), len(r.withNew), plural(r.indicators, "indicator"))}
+	}
 	if n := r.failed(); n > 0 {
 		kinds := make([]string, 0, len(r.failures))
 		for k, c := range r.failures {

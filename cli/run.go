@@ -70,7 +70,7 @@ func (h *handler) Value(ind query.Indicator, v any) error {
 			h.writeErr = err
 			return err
 		}
-		h.report.record()
+		h.report.record(ind.Value)
 		return nil
 	}
 	r, err := query.RecordFromValue(v)
@@ -90,7 +90,7 @@ func (h *handler) Record(ind query.Indicator, r query.Record) error {
 		h.writeErr = err
 		return err
 	}
-	h.report.record()
+	h.report.record(ind.Value)
 	return nil
 }
 

@@ -90,6 +90,8 @@ func TestScript(t *testing.T) {
 			"pdns-serve":    pdnsServe,
 			"pdns-requests": pdnsRequests,
 			"pdns-wait":     pdnsWait,
+			"pdns-add":      pdnsAdd,
+			"pdns-fault":    pdnsFault,
 		},
 	})
 }
@@ -230,6 +232,35 @@ func pdnsWait(ts *testscript.TestScript, neg bool, args []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound, not a wait
 	defer cancel()
 	ts.Check(srv.WaitRequests(ctx, n))
+}
+
+// pdnsAdd adds the records of a dump to the running server: an answer
+// that grows between two runs.
+//
+//	pdns-add FILE
+func pdnsAdd(ts *testscript.TestScript, neg bool, args []string) {
+	srv := *ts.Value(serverKey{}).(**circltest.Server)
+	if srv == nil || neg || len(args) != 1 {
+		ts.Fatalf("usage: pdns-add FILE, after pdns-serve")
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(srv.Load(f))
+}
+
+// pdnsFault makes the running server answer IND with STATUS from now on
+// (0: answer it well again).
+//
+//	pdns-fault IND STATUS
+func pdnsFault(ts *testscript.TestScript, neg bool, args []string) {
+	srv := *ts.Value(serverKey{}).(**circltest.Server)
+	if srv == nil || neg || len(args) != 2 {
+		ts.Fatalf("usage: pdns-fault IND STATUS, after pdns-serve")
+	}
+	status, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	srv.Fail(args[0], circltest.Fault{Status: status})
 }
 
 // pdnsRequests prints what the server started by pdns-serve was asked, a

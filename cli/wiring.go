@@ -88,7 +88,8 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
 		}
 		c.batch.Source = &query.File{Path: g.Source, MaxRecordBytes: g.MaxRecordBytes}
-		return c, nil
+		abs, _ := filepath.Abs(g.Source)
+		return c, c.watch(g, "file:"+abs)
 	}
 	client, err := newClient(g, c.warn)
 	if err != nil {
@@ -118,10 +119,47 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			return c, nil // no network: no TLS to warn about
 		}
 	}
+	if err := c.watch(g, client.Endpoint.String()); err != nil {
+		return nil, err
+	}
 	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
 		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	return c, nil
+}
+
+// watch sets --new up: the state of the indicators asked of server.
+func (c *command) watch(g *grammar, server string) error {
+	if !g.New && !g.Baseline {
+		return nil
+	}
+	dir, err := stateDir(g)
+	if err != nil {
+		return err
+	}
+	state := &query.State{Dir: dir, Server: server, Baseline: g.Baseline}
+	if err := state.Check(); err != nil {
+		return usageError{err}
+	}
+	c.batch.Selection.Watch = state
+	c.report.watching = true
+	return nil
+}
+
+// stateDir is --state-dir, or $XDG_STATE_HOME/circl-pdns, or
+// ~/.local/state/circl-pdns.
+func stateDir(g *grammar) (string, error) {
+	if g.StateDir != "" {
+		return g.StateDir, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "circl-pdns"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", usageError{fmt.Errorf("no state directory: %w (use --state-dir)", err)}
+	}
+	return filepath.Join(home, ".local", "state", "circl-pdns"), nil
 }
 
 // maxRecordBytes is the most --max-record-bytes may be.

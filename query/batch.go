@@ -354,6 +354,13 @@ func (b *Batch) deliver(ev event, h Handler) error {
 	if err := h.Done(j.ind, ev.err); err != nil {
 		return err
 	}
+	if j.watch != nil && ev.err == nil {
+		// written and flushed: only now is it printed. A failed query
+		// leaves the state as it was, so the next run prints what it missed.
+		if err := j.watch.Commit(); err != nil {
+			h.Problem(&QueryError{Indicator: j.ind.Value, Err: err})
+		}
+	}
 	var auth *AuthError
 	if errors.As(ev.err, &auth) {
 		return ev.err
@@ -363,7 +370,8 @@ func (b *Batch) deliver(ev event, h Handler) error {
 
 // job is one input item: an indicator to query, or an input error to report.
 type job struct {
-	seq      int // from 1, in input order
+	watch    *Watch // with --new: what to record once the answer is out
+	seq      int    // from 1, in input order
 	ind      Indicator
 	inputErr error
 	events   *queue
@@ -373,6 +381,14 @@ type job struct {
 func (j *job) run(ctx context.Context, src Source, sel *Selection) {
 	problem := func(err error) { j.events.push(ctx, event{kind: evProblem, job: j, err: err}) }
 	x := sel.start(ctx, j.ind, jobEmitter{ctx, j}, problem)
+	if sel.Watch != nil {
+		w, err := sel.Watch.Open(j.ind)
+		if err != nil {
+			j.finish(&QueryError{Indicator: j.ind.Value, Err: err})
+			return
+		}
+		x.watch = w
+	}
 	err := src.Query(ctx, j.ind, Sink{Record: x.record, Problem: problem})
 	if errors.Is(err, ErrLimitReached) {
 		err = nil
@@ -380,6 +396,7 @@ func (j *job) run(ctx context.Context, src Source, sel *Selection) {
 	if ferr := x.flush(); ferr != nil && err == nil { // what was received is not lost
 		err = ferr
 	}
+	j.watch = x.watch // committed once the answer is written (deliver)
 	j.finish(err)
 }
 

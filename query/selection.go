@@ -29,6 +29,9 @@ type Selection struct {
 	// Slurp, it runs once an indicator, on the array of its records.
 	Program *Program
 	Slurp   bool
+	// Watch, when set, keeps only the records that no earlier run printed
+	// (after type, time fence, sort and limit; before the jq program).
+	Watch *State
 }
 
 // SortKey is one key of --sort.
@@ -121,6 +124,8 @@ type selector struct {
 
 	jqErr    error // the first runtime error of the jq program
 	jqFailed int   // records it failed on
+
+	watch *Watch // with Selection.Watch: what earlier runs printed
 }
 
 func (s *Selection) start(ctx context.Context, ind Indicator, out Emitter, problem func(error)) *selector {
@@ -173,7 +178,30 @@ func (x *selector) flushHeld() error {
 	if x.slurp() {
 		held := x.held
 		x.held = nil
-		return x.runJQ(func() error { return x.sel.Program.runAll(x.ctx, x.ind, held, x.out) })
+		var keys []uint64
+		if x.watch != nil { // the array holds what is new
+			fresh := held[:0]
+			for _, r := range held {
+				if k, seen := x.watch.Seen(&r); !seen {
+					fresh, keys = append(fresh, r), append(keys, k)
+				}
+			}
+			held = fresh
+			if x.watch.state.Baseline {
+				for _, k := range keys {
+					x.watch.Mark(k)
+				}
+				return nil
+			}
+		}
+		out := &countingEmitter{Emitter: x.out}
+		err := x.runJQ(func() error { return x.sel.Program.runAll(x.ctx, x.ind, held, out) })
+		if x.watch != nil && out.n > 0 {
+			for _, k := range keys {
+				x.watch.Mark(k)
+			}
+		}
+		return err
 	}
 	if len(x.held) == 0 {
 		return nil
@@ -199,10 +227,41 @@ func (x *selector) flushHeld() error {
 }
 
 func (x *selector) emit(r Record) error {
+	var key uint64
+	if x.watch != nil {
+		k, seen := x.watch.Seen(&r)
+		if seen {
+			return nil // printed by an earlier run
+		}
+		key = k
+		if x.watch.state.Baseline {
+			x.watch.Mark(key) // recorded, not printed
+			return nil
+		}
+	}
 	if x.sel.Program == nil {
+		if x.watch != nil {
+			x.watch.Mark(key)
+		}
 		return x.out.Record(r)
 	}
-	return x.runJQ(func() error { return x.sel.Program.run(x.ctx, x.ind, &r, x.out) })
+	out := &countingEmitter{Emitter: x.out}
+	err := x.runJQ(func() error { return x.sel.Program.run(x.ctx, x.ind, &r, out) })
+	if x.watch != nil && out.n > 0 { // only what the program printed something for
+		x.watch.Mark(key)
+	}
+	return err
+}
+
+// countingEmitter counts the values a jq program gives out.
+type countingEmitter struct {
+	Emitter
+	n int
+}
+
+func (c *countingEmitter) Value(v any) error {
+	c.n++
+	return c.Emitter.Value(v)
 }
 
 // runJQ runs the program; a runtime error is counted, and the next input

@@ -1,0 +1,239 @@
+package query
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// State remembers, for a watchlist run from cron, which records each
+// indicator's earlier --new runs printed, so that a run prints only what is
+// new. One file an indicator and server, in Dir (0700; files 0600):
+//
+//	{"indicator": "example.com", "server": "https://www.circl.lu/pdns/query", "seen": ["9f86d081884c7d65", ...]}
+//
+// holding a 64-bit hash of each record printed (rrname, rrtype, rdata),
+// never a credential. A query's records are added only once it succeeded,
+// under a lock, merged with what another run may have added meanwhile:
+// nothing is lost, and a failed or interrupted query leaves the state as it
+// was, so the next run prints what this one missed.
+type State struct {
+	Dir string
+	// Server names the source of the answers (without credentials): the
+	// same indicator asked of another server has its own state.
+	Server string
+	// Baseline records what passes the selection as seen, and prints
+	// nothing: a new watchlist does not flood its first mail.
+	Baseline bool
+}
+
+// Watch is one indicator's state during a query.
+type Watch struct {
+	state   *State
+	path    string
+	ind     string
+	seen    map[uint64]bool
+	printed []uint64
+}
+
+var stateFileRE = regexp.MustCompile(`^[^/]+\.[0-9a-f]{16}\.seen\.json$`)
+
+// Check makes the state directory (0700) if it is missing, and refuses one
+// that others can write to.
+func (s *State) Check() error {
+	fi, err := os.Stat(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("state directory: %w", err)
+		}
+		fi, err = os.Stat(s.Dir)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("state directory: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("state directory %s: not a directory", s.Dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("state directory %s can be written by others (%v): use a private one, or run chmod go-w %s", s.Dir, fi.Mode(), s.Dir)
+	}
+	return nil
+}
+
+func (s *State) path(ind string) string {
+	sum := sha256.Sum256([]byte(s.Server + "\x00" + ind))
+	name := ind
+	if len(name) > maxCacheName {
+		name = name[:maxCacheName]
+	}
+	return filepath.Join(s.Dir, name+"."+hex.EncodeToString(sum[:8])+".seen.json")
+}
+
+type stateFile struct {
+	Indicator string   `json:"indicator"`
+	Server    string   `json:"server"`
+	Seen      []string `json:"seen"`
+}
+
+// Open reads what earlier runs printed for ind.
+func (s *State) Open(ind Indicator) (*Watch, error) {
+	w := &Watch{state: s, path: s.path(ind.Value), ind: ind.Value, seen: map[uint64]bool{}}
+	if err := w.read(w.seen); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Watch) read(into map[uint64]bool) error {
+	b, err := os.ReadFile(w.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	var f stateFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("state: %s: %w", w.path, err)
+	}
+	for _, h := range f.Seen {
+		n, err := strconv.ParseUint(h, 16, 64)
+		if err != nil {
+			return fmt.Errorf("state: %s: %q is not a record hash", w.path, h)
+		}
+		into[n] = true
+	}
+	return nil
+}
+
+// recordHash is the same for the same record in every run.
+func recordHash(r *Record) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(r.RRName))
+	h.Write([]byte{0})
+	h.Write([]byte(r.RRType))
+	for _, v := range r.RData {
+		h.Write([]byte{0})
+		h.Write([]byte(v))
+	}
+	return h.Sum64()
+}
+
+// Seen says whether r was printed by an earlier run (or by this one), and
+// gives the key to Mark it with once it is printed.
+func (w *Watch) Seen(r *Record) (key uint64, seen bool) {
+	k := recordHash(r)
+	return k, w.seen[k]
+}
+
+// Mark records a record as printed by this run.
+func (w *Watch) Mark(key uint64) {
+	if !w.seen[key] {
+		w.seen[key] = true
+		w.printed = append(w.printed, key)
+	}
+}
+
+// New marks r as printed and says whether it was new.
+func (w *Watch) New(r *Record) bool {
+	k, seen := w.Seen(r)
+	w.Mark(k)
+	return !seen
+}
+
+// Commit adds what this run printed to the state, merged, under a lock,
+// with what another run may have added; the file is replaced whole. It is
+// written even when nothing is new, so that its time says when the
+// indicator was last asked (--state-prune).
+func (w *Watch) Commit() error {
+	lock, err := os.OpenFile(filepath.Join(w.state.Dir, ".circl-pdns.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("state: lock: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	all := map[uint64]bool{}
+	if err := w.read(all); err != nil {
+		return err
+	}
+	for _, k := range w.printed {
+		all[k] = true
+	}
+	keys := make([]uint64, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	f := stateFile{Indicator: w.ind, Server: w.state.Server, Seen: make([]string, len(keys))}
+	var buf [8]byte
+	for i, k := range keys {
+		binary.BigEndian.PutUint64(buf[:], k)
+		f.Seen[i] = hex.EncodeToString(buf[:])
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(w.state.Dir, ".circl-pdns-*.tmp") // 0600
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), w.path); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
+
+// Prune forgets the indicators not asked for longer than age (their
+// files); it says how many.
+func (s *State) Prune(age time.Duration) (int, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !stateFileRE.MatchString(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) <= age {
+			continue
+		}
+		p := filepath.Join(s.Dir, e.Name())
+		if err := os.Remove(p); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
