@@ -249,14 +249,20 @@ func pdnsAdd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(srv.Load(f))
 }
 
-// pdnsFault makes the running server answer IND with STATUS from now on
-// (0: answer it well again).
+// pdnsFault makes the running server answer IND badly from now on: with
+// STATUS, or cut after N lines (cut:N); 0 answers it well again.
 //
-//	pdns-fault IND STATUS
+//	pdns-fault IND STATUS|cut:N
 func pdnsFault(ts *testscript.TestScript, neg bool, args []string) {
 	srv := *ts.Value(serverKey{}).(**circltest.Server)
 	if srv == nil || neg || len(args) != 2 {
-		ts.Fatalf("usage: pdns-fault IND STATUS, after pdns-serve")
+		ts.Fatalf("usage: pdns-fault IND STATUS|cut:N, after pdns-serve")
+	}
+	if n, ok := strings.CutPrefix(args[1], "cut:"); ok {
+		lines, err := strconv.Atoi(n)
+		ts.Check(err)
+		srv.Fail(args[0], circltest.Fault{Cut: lines})
+		return
 	}
 	status, err := strconv.Atoi(args[1])
 	ts.Check(err)

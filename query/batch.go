@@ -354,9 +354,11 @@ func (b *Batch) deliver(ev event, h Handler) error {
 	if err := h.Done(j.ind, ev.err); err != nil {
 		return err
 	}
-	if j.watch != nil && ev.err == nil {
+	if j.watch != nil && (ev.err == nil || j.watch.Printed() > 0) {
 		// written and flushed: only now is it printed. A failed query
-		// leaves the state as it was, so the next run prints what it missed.
+		// records what it printed, and only that (if nothing, the state is
+		// left as it was): the next run prints what it missed, and nothing
+		// twice.
 		if err := j.watch.Commit(); err != nil {
 			h.Problem(&QueryError{Indicator: j.ind.Value, Err: err})
 		}

@@ -145,6 +145,9 @@ func (w *Watch) Mark(key uint64) {
 	}
 }
 
+// Printed is how many records this run printed.
+func (w *Watch) Printed() int { return len(w.printed) }
+
 // New marks r as printed and says whether it was new.
 func (w *Watch) New(r *Record) bool {
 	k, seen := w.Seen(r)
