@@ -76,12 +76,13 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		stdout = barClearer{w: stdout, r: c.report}
 	}
 	c.out = output.New(c.format, stdout, output.Options{
-		NoHeader: g.NoHeader,
-		Width:    cols,
-		Wide:     g.Wide,
-		Raw:      g.Raw,
-		CRLF:     g.CRLF,
-		Terminal: tty,
+		NoHeader:  g.NoHeader,
+		Width:     cols,
+		Wide:      g.Wide,
+		Raw:       g.Raw,
+		CRLF:      g.CRLF,
+		SkipEmpty: g.New || g.Baseline,
+		Terminal:  tty,
 	})
 	if g.Source != "" {
 		if g.Cache || g.Offline || g.Refresh {

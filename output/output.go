@@ -38,7 +38,11 @@ type Options struct {
 	Wide     bool // table: wrap long cells onto more lines rather than cut them
 	Terminal bool // the output is a terminal: escape what could act on it
 	CRLF     bool // csv: lines end in CRLF, as RFC 4180 says (LF otherwise)
-	Raw      bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	// SkipEmpty writes nothing for an indicator without records (--new:
+	// nothing new, nothing on standard output), where a format would
+	// otherwise say so (the table's heading, a ThreatQ object).
+	SkipEmpty bool
+	Raw       bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
 // New returns the writer for format: jsonl, table, text, csv or threatq.
@@ -49,7 +53,9 @@ func New(format string, w io.Writer, o Options) Writer {
 	case "csv":
 		return NewCSV(w, o)
 	case "threatq":
-		return NewThreatQ(w)
+		t := NewThreatQ(w)
+		t.skipEmpty = o.SkipEmpty
+		return t
 	case "text":
 		return NewText(w)
 	}
