@@ -15,6 +15,18 @@ import (
 func printMan(w io.Writer, app *kong.Kong) {
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	tagged := func(font, label, text string) { // a tagged paragraph
+		line(".TP")
+		line(".%s %s", font, roffText(label))
+		line("%s", roffText(text))
+	}
+	verbatim := func(lines []string) {
+		line(".nf")
+		for _, l := range lines {
+			line("%s", roffLine(l))
+		}
+		line(".fi")
+	}
 	line(`.TH CIRCL-PDNS 1 "" "circl-pdns %s" "User Commands"`, roffText(Version()))
 	line(".SH NAME")
 	line(`circl-pdns \- ask CIRCL Passive DNS what names and addresses resolved to`)
@@ -46,11 +58,7 @@ func printMan(w io.Writer, app *kong.Kong) {
 		}
 	}
 	line(".SH TIME FENCES")
-	line(".nf")
-	for _, l := range fences {
-		line("%s", roffLine(l))
-	}
-	line(".fi")
+	verbatim(fences)
 	line(".SH EXIT STATUS")
 	for _, s := range [][2]string{
 		{"0", "Every indicator was queried (zero records is success); warnings do not change it."},
@@ -61,17 +69,13 @@ func printMan(w io.Writer, app *kong.Kong) {
 		{"143", "Terminated by SIGTERM."},
 		{"n", "The jq program called halt_error (5 unless it gave a code)."},
 	} {
-		line(".TP")
-		line(`.B %s`, s[0])
-		line("%s", roffText(s[1]))
+		tagged("B", s[0], s[1])
 	}
 	line(".SH ENVIRONMENT")
 	line("Flags beat the environment, which beats the config file.")
 	for _, f := range app.Model.Flags {
 		for _, env := range f.Envs {
-			line(".TP")
-			line(".B %s", roffText(env))
-			line(`as \fB\-\-%s\fR`, roffText(f.Name))
+			tagged("B", env, "as --"+f.Name)
 		}
 	}
 	for _, e := range [][2]string{
@@ -79,23 +83,14 @@ func printMan(w io.Writer, app *kong.Kong) {
 		{"NO_COLOR", "Honoured: circl-pdns does not colour its output."},
 		{"XDG_CONFIG_HOME, XDG_CACHE_HOME", "Where the config file and the cache are (see FILES)."},
 	} {
-		line(".TP")
-		line(".B %s", roffText(e[0]))
-		line("%s", roffText(e[1]))
+		tagged("B", e[0], e[1])
 	}
 	line(".SH FILES")
-	line(".TP")
-	line(`.I $XDG_CONFIG_HOME/circl\-pdns/config.json`)
-	line("The config file: a JSON object whose keys are the long flag names (--config names another). Unknown keys are refused.")
-	line(".TP")
-	line(`.I $XDG_CACHE_HOME/circl\-pdns/`)
-	line("The answer cache (--cache, --cache-dir): one gzip file of NDJSON per answer, 0600, in a directory made 0700.")
+	tagged("I", "$XDG_CONFIG_HOME/circl-pdns/config.json", "The config file: a JSON object whose keys are the long flag names (--config names another). Unknown keys are refused.")
+	tagged("I", "$XDG_CACHE_HOME/circl-pdns/", "The answer cache (--cache, --cache-dir): one gzip file of NDJSON per answer, 0600, in a directory made 0700.")
+	tagged("I", "$XDG_STATE_HOME/circl-pdns/", "What --new runs printed (--state-dir): one JSON file of record hashes per indicator and server, 0600, in a directory made 0700.")
 	line(".SH EXAMPLES")
-	line(".nf")
-	for _, l := range examples {
-		line("%s", roffLine(l))
-	}
-	line(".fi")
+	verbatim(examples)
 	line(".SH SEE ALSO")
 	line(".BR jq (1),")
 	line(".BR curl (1),")

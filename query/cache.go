@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -78,24 +77,7 @@ func (e *CacheDamagedError) Kind() string  { return "damaged cache" }
 // Check makes the cache directory (0700, with its missing parents) if it
 // is not there, and refuses one that others can write to: they could plant
 // answers. It never changes the mode of a directory it did not make.
-func (c *Cache) Check() error {
-	fi, err := os.Stat(c.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-			return fmt.Errorf("cache directory: %w", err)
-		}
-		fi, err = os.Stat(c.Dir)
-	}
-	switch {
-	case err != nil:
-		return fmt.Errorf("cache directory: %w", err)
-	case !fi.IsDir():
-		return fmt.Errorf("cache directory %s: not a directory", c.Dir)
-	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("cache directory %s can be written by others (%v): they could plant answers; use a private directory (it is made 0700 if missing), or run chmod go-w %s", c.Dir, fi.Mode(), c.Dir)
-	}
-	return nil
-}
+func (c *Cache) Check() error { return privateDir(c.Dir, "cache directory", "answers") }
 
 // Hits is how many queries the cache answered.
 func (c *Cache) Hits() int { return int(c.hits.Load()) }
@@ -328,30 +310,7 @@ func (w *cacheWriter) discard() {
 // left by writers that were killed), and says how many it removed. Only
 // files named as the cache names its own are looked at.
 func (c *Cache) Prune() (int, error) {
-	entries, err := os.ReadDir(c.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		answer := cacheFileRE.MatchString(name)
-		if !e.Type().IsRegular() || !answer && !cacheTempRE.MatchString(name) {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil || time.Since(fi.ModTime()) <= c.TTL {
-			continue
-		}
-		if err := os.Remove(filepath.Join(c.Dir, name)); err != nil {
-			return n, err
-		}
-		if answer {
-			n++
-		}
-	}
-	return n, nil
+	return pruneFiles(c.Dir, c.TTL,
+		func(name string) bool { return cacheFileRE.MatchString(name) || cacheTempRE.MatchString(name) },
+		cacheFileRE.MatchString)
 }

@@ -52,24 +52,7 @@ var stateFileRE = regexp.MustCompile(`^[^/]+\.[0-9a-f]{16}\.seen\.json$`)
 
 // Check makes the state directory (0700) if it is missing, and refuses one
 // that others can write to.
-func (s *State) Check() error {
-	fi, err := os.Stat(s.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-			return fmt.Errorf("state directory: %w", err)
-		}
-		fi, err = os.Stat(s.Dir)
-	}
-	switch {
-	case err != nil:
-		return fmt.Errorf("state directory: %w", err)
-	case !fi.IsDir():
-		return fmt.Errorf("state directory %s: not a directory", s.Dir)
-	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("state directory %s can be written by others (%v): use a private one, or run chmod go-w %s", s.Dir, fi.Mode(), s.Dir)
-	}
-	return nil
-}
+func (s *State) Check() error { return privateDir(s.Dir, "state directory", "a watch state") }
 
 func (s *State) path(ind string) string {
 	sum := sha256.Sum256([]byte(s.Server + "\x00" + ind))
@@ -216,27 +199,5 @@ func (w *Watch) Commit() error {
 // Prune forgets the indicators not asked for longer than age (their
 // files); it says how many.
 func (s *State) Prune(age time.Duration) (int, error) {
-	entries, err := os.ReadDir(s.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !stateFileRE.MatchString(e.Name()) {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil || time.Since(fi.ModTime()) <= age {
-			continue
-		}
-		p := filepath.Join(s.Dir, e.Name())
-		if err := os.Remove(p); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return pruneFiles(s.Dir, age, stateFileRE.MatchString, stateFileRE.MatchString)
 }
