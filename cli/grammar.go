@@ -72,6 +72,12 @@ type grammar struct {
 	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
 	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
 
+	// Pivot
+	Pivot      int      `group:"pivot" placeholder:"N" help:"Follow what the records point to, N hops (1 to 5): a name's addresses and CNAME, NS, MX targets; an address's names."`
+	PivotTypes []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed."`
+	MaxQueries int      `group:"pivot" default:"200" help:"The most queries of a pivoting run, the given indicators included (these are always asked)."`
+	MaxFanout  int      `group:"pivot" default:"50" help:"An indicator with more records than this (a CDN, a parking address) is a hub: kept, not followed."`
+
 	// Watch
 	New        bool          `group:"watch" help:"Print only the records that no earlier --new run printed for the same indicator and server (a watchlist from cron)."`
 	Baseline   bool          `group:"watch" help:"Record the current answers as seen, without printing them (the first run of a new watchlist)."`
@@ -97,6 +103,7 @@ var groups = []kong.Group{
 	{Key: "batch", Title: "Batch:"},
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
+	{Key: "pivot", Title: "Pivot:", Description: "With --pivot, every record carries hop (0 for the given indicators) and via (the indicator whose answer led to it)."},
 	{Key: "watch", Title: "Watch:", Description: "With --new, a run prints what is new since the earlier runs: nothing on standard output when nothing is new, status 0 either way."},
 	{Key: "output", Title: "Output:"},
 }

@@ -50,8 +50,16 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		return nil, usageError{fmt.Errorf("--max-wait %v: want a duration, or 0 for no limit", g.MaxWait)}
 	case g.SpeedLimit < 0 || g.SpeedTime < 0 || g.SpeedLimit > 0 && g.SpeedTime == 0:
 		return nil, usageError{fmt.Errorf("--speed-limit %d --speed-time %v: want a number of bytes a second and a duration (--speed-limit 0 for no floor)", g.SpeedLimit, g.SpeedTime)}
+	case g.Pivot < 0 || g.Pivot > 5:
+		return nil, usageError{fmt.Errorf("--pivot %d: want 1 to 5 hops", g.Pivot)}
+	case g.Pivot > 0 && (g.MaxQueries < 1 || g.MaxFanout < 1):
+		return nil, usageError{errors.New("--max-queries and --max-fanout: want 1 or more")}
 	case g.MaxRecordBytes < 1 || g.MaxRecordBytes > maxRecordBytes:
 		return nil, usageError{fmt.Errorf("--max-record-bytes %d: want 1 to %d (1 GiB)", g.MaxRecordBytes, maxRecordBytes)}
+	}
+	pivot, err := newPivot(g)
+	if err != nil {
+		return nil, err
 	}
 	stderrTTY := isTerminal(stderr)
 	total := -1 // unknown: indicators come from standard input
@@ -59,7 +67,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		total = len(g.Indicators)
 	}
 	c := &command{
-		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered},
+		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered, Pivot: pivot},
 		format:  g.Output,
 		report:  newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total, width(stderr)),
 		summary: stderrTTY || g.Verbose,
@@ -82,6 +90,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Raw:       g.Raw,
 		CRLF:      g.CRLF,
 		SkipEmpty: g.New || g.Baseline,
+		Pivot:     g.Pivot > 0,
 		Terminal:  tty,
 	})
 	if g.Source != "" {
@@ -127,6 +136,22 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	return c, nil
+}
+
+// newPivot is --pivot and its bounds; nil without it.
+func newPivot(g *grammar) (*query.Pivot, error) {
+	if g.Pivot == 0 {
+		return nil, nil
+	}
+	p := &query.Pivot{Hops: g.Pivot, MaxQueries: g.MaxQueries, MaxFanout: g.MaxFanout}
+	for _, t := range g.PivotTypes {
+		t, err := query.ParseRRType(t)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--pivot-types %w", err)}
+		}
+		p.Types = append(p.Types, t)
+	}
+	return p, nil
 }
 
 // watch sets --new up: the state of the indicators asked of server.

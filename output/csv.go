@@ -38,7 +38,11 @@ func (c *CSV) cell(s string) string {
 func (c *CSV) Record(q query.Indicator, r *query.Record) error {
 	if !c.header {
 		c.header = true
-		if err := c.w.Write([]string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}); err != nil {
+		h := []string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}
+		if c.o.Pivot {
+			h = append(h, "hop", "via")
+		}
+		if err := c.w.Write(h); err != nil {
 			return err
 		}
 	}
@@ -46,10 +50,14 @@ func (c *CSV) Record(q query.Indicator, r *query.Record) error {
 	if r.Count != 0 {
 		count = strconv.FormatInt(r.Count, 10)
 	}
-	return c.w.Write([]string{
+	row := []string{
 		q.Value, c.cell(r.RRName), c.cell(r.RRType), c.cell(strings.Join(r.RData, " ")), count,
 		timeText(r.First(), time.RFC3339), timeText(r.Last(), time.RFC3339),
-	})
+	}
+	if c.o.Pivot {
+		row = append(row, strconv.Itoa(q.Hop), q.Via)
+	}
+	return c.w.Write(row)
 }
 
 func (c *CSV) End(query.Indicator) error {

@@ -6,6 +6,8 @@
 package output
 
 import (
+	"fmt"
+	"strconv"
 	"io"
 	"time"
 
@@ -42,6 +44,9 @@ type Options struct {
 	// nothing new, nothing on standard output), where a format would
 	// otherwise say so (the table's heading, a ThreatQ object).
 	SkipEmpty bool
+	// Pivot adds to each record the hop it was found at (0 for the given
+	// indicators) and the indicator whose answer led to it (--pivot).
+	Pivot bool
 	Raw       bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
@@ -57,9 +62,33 @@ func New(format string, w io.Writer, o Options) Writer {
 		t.skipEmpty = o.SkipEmpty
 		return t
 	case "text":
-		return NewText(w)
+		return NewText(w, o)
 	}
 	return NewJSONL(w, o)
+}
+
+// leadFields are the members written before a record's own: "query", and
+// with Pivot "hop" and "via". Indicators are plain ASCII without quotes or
+// backslashes, so they need no escaping.
+func leadFields(q query.Indicator, o Options) []query.Field {
+	fs := []query.Field{{Key: "query", Value: `"` + q.Value + `"`}}
+	if o.Pivot {
+		via := "null"
+		if q.Via != "" {
+			via = `"` + q.Via + `"`
+		}
+		fs = append(fs, query.Field{Key: "hop", Value: strconv.Itoa(q.Hop)}, query.Field{Key: "via", Value: via})
+	}
+	return fs
+}
+
+// pivotNote is " (hop 1, via example.com)" for an indicator found by a
+// pivot, "" otherwise.
+func pivotNote(q query.Indicator, o Options) string {
+	if !o.Pivot || q.Via == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (hop %d, via %s)", q.Hop, q.Via)
 }
 
 func timeText(epoch int64, layout string) string {

@@ -19,15 +19,24 @@ import (
 type Text struct {
 	w   *bufio.Writer
 	buf []byte
+	o   Options
 }
 
 // NewText returns a text writer to w.
-func NewText(w io.Writer) *Text { return &Text{w: bufio.NewWriterSize(w, 64<<10)} }
+func NewText(w io.Writer, o Options) *Text {
+	return &Text{w: bufio.NewWriterSize(w, 64<<10), o: o}
+}
 
-func (t *Text) Record(_ query.Indicator, r *query.Record) error {
+func (t *Text) Record(q query.Indicator, r *query.Record) error {
 	comment := seen(r.First(), r.Last())
 	if r.Count != 0 {
 		comment += " count " + strconv.FormatInt(r.Count, 10)
+	}
+	if t.o.Pivot {
+		comment += " hop " + strconv.Itoa(q.Hop)
+		if q.Via != "" {
+			comment += " via " + q.Via
+		}
 	}
 	rdata := r.RData
 	if len(rdata) == 0 {

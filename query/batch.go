@@ -34,6 +34,8 @@ type Batch struct {
 	Selection   *Selection // nil keeps every record
 	Concurrency int        // queries in flight; 0 means 1
 	Unordered   bool
+	// Pivot, when set, follows what the answers point to, hop by hop.
+	Pivot *Pivot
 
 	mu       sync.Mutex
 	seq      int            // jobs read
@@ -84,6 +86,22 @@ const headBacklog = 1024
 // awaited), when a Handler method returns an error, on an AuthError (every
 // further query would be refused too), or on a jq halt; it returns that error.
 func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
+	err := b.run(ctx, in, h)
+	if b.Pivot == nil {
+		return err
+	}
+	for hop := 1; err == nil && ctx.Err() == nil && hop <= b.Pivot.Hops; hop++ {
+		next := b.Pivot.next(hop, h.Problem)
+		if len(next) == 0 {
+			break
+		}
+		err = b.run(ctx, NewListReader(next), h)
+	}
+	return err
+}
+
+// run is one pass over the indicators of in: the given ones, or a hop.
+func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b.mu.Lock()
@@ -106,7 +124,7 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 					if !ok {
 						return
 					}
-					j.run(ctx, b.Source, sel)
+					j.run(ctx, b.Source, sel, b.Pivot)
 				case <-ctx.Done(): // the reader may be blocked on input
 					return
 				}
@@ -211,6 +229,10 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 			return err
 		}
 		j := &job{ind: ind, inputErr: err}
+		if err == nil && b.Pivot != nil {
+			j.ind.Pivoting = true
+			b.Pivot.ask(ind.Value)
+		}
 		b.track(j)
 		if !add(j) {
 			return nil
@@ -340,6 +362,9 @@ func (b *Batch) deliver(ev event, h Handler) error {
 	}
 	j := ev.job // evDone
 	b.untrack(j)
+	if b.Pivot != nil && j.inputErr == nil && ev.err == nil {
+		b.Pivot.done(j, h.Problem)
+	}
 	if j.inputErr != nil {
 		h.Problem(j.inputErr)
 		return nil
@@ -372,15 +397,17 @@ func (b *Batch) deliver(ev event, h Handler) error {
 
 // job is one input item: an indicator to query, or an input error to report.
 type job struct {
-	watch    *Watch // with --new: what to record once the answer is out
-	seq      int    // from 1, in input order
+	leads    []string // with Pivot: what the answer points to
+	followed int      // records that passed the selection (a hub has many)
+	watch    *Watch   // with --new: what to record once the answer is out
+	seq      int      // from 1, in input order
 	ind      Indicator
 	inputErr error
 	events   *queue
 	ownQueue bool // the job's own queue (ordered), not one shared by all
 }
 
-func (j *job) run(ctx context.Context, src Source, sel *Selection) {
+func (j *job) run(ctx context.Context, src Source, sel *Selection, pivot *Pivot) {
 	problem := func(err error) { j.events.push(ctx, event{kind: evProblem, job: j, err: err}) }
 	x := sel.start(ctx, j.ind, jobEmitter{ctx, j}, problem)
 	if sel.Watch != nil {
@@ -391,6 +418,7 @@ func (j *job) run(ctx context.Context, src Source, sel *Selection) {
 		}
 		x.watch = w
 	}
+	x.pivot = pivot
 	err := src.Query(ctx, j.ind, Sink{Record: x.record, Problem: problem})
 	if errors.Is(err, ErrLimitReached) {
 		err = nil
@@ -399,6 +427,7 @@ func (j *job) run(ctx context.Context, src Source, sel *Selection) {
 		err = ferr
 	}
 	j.watch = x.watch // committed once the answer is written (deliver)
+	j.leads, j.followed = x.leads, x.followed
 	j.finish(err)
 }
 

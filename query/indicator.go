@@ -35,6 +35,11 @@ func (k Kind) String() string {
 type Indicator struct {
 	Value string // canonical: lower-case A-label FQDN, or the address's canonical text
 	Kind  Kind
+	// With --pivot (Pivoting): the hop (0 for the given indicators), and
+	// the indicator whose answer led to this one.
+	Pivoting bool
+	Hop      int
+	Via      string
 }
 
 func (i Indicator) String() string { return i.Value }

@@ -51,6 +51,7 @@ type Reader struct {
 	seen  map[string]struct{}
 	// stdinOpen: standard input is to be read, and has not ended yet
 	stdinOpen atomic.Bool
+	list      []Indicator // NewListReader's
 }
 
 // NewReader reads args, and stdin where args is empty or holds "-".
@@ -67,6 +68,14 @@ func NewReader(args []string, stdin io.Reader) *Reader {
 // one (call Next again to go on); io.EOF when the input is exhausted; or the
 // error that reading standard input failed with.
 func (r *Reader) Next() (Indicator, error) {
+	if r.list != nil || r.args == nil {
+		if len(r.list) == 0 {
+			return Indicator{}, io.EOF
+		}
+		ind := r.list[0]
+		r.list = r.list[1:]
+		return ind, nil
+	}
 	for {
 		if r.lines != nil {
 			line, err := r.lines.next()
@@ -106,6 +115,11 @@ func (r *Reader) Next() (Indicator, error) {
 			return ind, err
 		}
 	}
+}
+
+// NewListReader yields inds, in order: the next hop of a pivot.
+func NewListReader(inds []Indicator) *Reader {
+	return &Reader{list: inds, seen: map[string]struct{}{}}
 }
 
 // Finite says whether what is left of the input can be read without

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -131,7 +132,15 @@ func (e *HaltError) ExitCode() int { return e.Code }
 
 // Input renders a record as the value a jq program (or jsonl) sees.
 func Input(ind Indicator, r *Record) any {
-	b := r.AppendJSON(nil, Field{Key: "query", Value: string(appendJSONString(nil, ind.Value))})
+	lead := []Field{{Key: "query", Value: string(appendJSONString(nil, ind.Value))}}
+	if ind.Pivoting { // as jsonl writes them
+		via := "null"
+		if ind.Via != "" {
+			via = string(appendJSONString(nil, ind.Via))
+		}
+		lead = append(lead, Field{Key: "hop", Value: strconv.Itoa(ind.Hop)}, Field{Key: "via", Value: via})
+	}
+	b := r.AppendJSON(nil, lead...)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

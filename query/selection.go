@@ -126,6 +126,10 @@ type selector struct {
 	jqFailed int   // records it failed on
 
 	watch *Watch // with Selection.Watch: what earlier runs printed
+
+	pivot    *Pivot   // with --pivot: what the records lead to is noted
+	leads    []string // (in record order, without repeats)
+	followed int      // records that passed the selection
 }
 
 func (s *Selection) start(ctx context.Context, ind Indicator, out Emitter, problem func(error)) *selector {
@@ -227,6 +231,16 @@ func (x *selector) flushHeld() error {
 }
 
 func (x *selector) emit(r Record) error {
+	if x.pivot != nil { // what passed the selection is what is followed
+		x.followed++
+		if x.followed <= x.pivot.MaxFanout { // past it, a hub: not followed, not held
+			for _, t := range x.pivot.targets(x.ind, &r) {
+				if !slices.Contains(x.leads, t) {
+					x.leads = append(x.leads, t)
+				}
+			}
+		}
+	}
 	var key uint64
 	if x.watch != nil {
 		k, seen := x.watch.Seen(&r)

@@ -1,0 +1,125 @@
+package query
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Pivot follows the infrastructure behind the given indicators, hop by
+// hop: a name's A and AAAA records lead to addresses, its CNAME, NS and MX
+// records to names; an address's records lead to the names that pointed to
+// it. Only records that passed the selection are followed.
+//
+// It is bounded: MaxQueries caps the queries of the whole run (the given
+// indicators are always asked; what the budget leaves unasked is said), an
+// indicator whose answer has more than MaxFanout records is a hub (a CDN, a
+// parking address) whose records are kept but not followed, nothing is
+// asked twice, and the order is that of the input, hop by hop.
+type Pivot struct {
+	Hops       int      // 1 to 5
+	Types      []string // the record types followed (A, AAAA, CNAME, NS, MX by default)
+	MaxQueries int
+	MaxFanout  int
+
+	mu       sync.Mutex
+	asked    map[string]bool
+	queries  int
+	frontier []pivotLead // of the hop being run, by job
+}
+
+// DefaultPivotTypes are the record types followed unless told otherwise.
+var DefaultPivotTypes = []string{"A", "AAAA", "CNAME", "NS", "MX"}
+
+type pivotLead struct {
+	seq     int
+	via     string
+	targets []string
+}
+
+// ask notes an indicator as asked (or to be asked) in this run.
+func (p *Pivot) ask(value string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.asked == nil {
+		p.asked = map[string]bool{}
+	}
+	if !p.asked[value] {
+		p.asked[value] = true
+		p.queries++
+	}
+}
+
+// targets are what r, in the answer to ind, leads to: written as
+// indicators are (names in lower case without the final dot).
+func (p *Pivot) targets(ind Indicator, r *Record) []string {
+	if !slices.Contains(p.Types, r.RRType) {
+		return nil
+	}
+	var out []string
+	add := func(s string) {
+		s = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+		if t, err := ParseIndicator(s); err == nil && t.Value != ind.Value {
+			out = append(out, t.Value)
+		}
+	}
+	if ind.Kind != FQDN { // an address: the names that pointed to it
+		add(r.RRName)
+		return out
+	}
+	for _, v := range r.RData {
+		if r.RRType == "MX" { // "10 mx.example.com."
+			if f := strings.Fields(v); len(f) == 2 {
+				v = f[1]
+			}
+		}
+		add(v)
+	}
+	return out
+}
+
+// done takes what a finished query led to; a hub's leads are not followed.
+func (p *Pivot) done(j *job, problem func(error)) {
+	if j.leads == nil {
+		return
+	}
+	if j.followed > p.MaxFanout {
+		problem(&Warning{Indicator: j.ind.Value, Msg: fmt.Sprintf("a hub (%d records, more than %d): kept, not followed", j.followed, p.MaxFanout)})
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frontier = append(p.frontier, pivotLead{seq: j.seq, via: j.ind.Value, targets: j.leads})
+}
+
+// next is the indicators of the next hop: what the last hop led to, in its
+// input order, not asked before, within the budget.
+func (p *Pivot) next(hop int, problem func(error)) []Indicator {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	slices.SortStableFunc(p.frontier, func(a, b pivotLead) int { return a.seq - b.seq })
+	var next []Indicator
+	var left []string
+	for _, l := range p.frontier {
+		for _, t := range l.targets {
+			if p.asked[t] {
+				continue
+			}
+			p.asked[t] = true
+			if p.queries >= p.MaxQueries {
+				left = append(left, t)
+				continue
+			}
+			p.queries++
+			ind, _ := ParseIndicator(t) // a target is an indicator already
+			ind.Pivoting, ind.Hop, ind.Via = true, hop, l.via
+			next = append(next, ind)
+		}
+	}
+	p.frontier = nil
+	if len(left) > 0 {
+		problem(&Warning{Indicator: left[0], Msg: fmt.Sprintf("the budget of %d queries is spent: %d indicators of hop %d left unasked, from this one on", p.MaxQueries, len(left), hop)})
+	}
+	return next
+}
