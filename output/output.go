@@ -7,8 +7,8 @@ package output
 
 import (
 	"fmt"
-	"strconv"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/query"
@@ -47,7 +47,7 @@ type Options struct {
 	// Pivot adds to each record the hop it was found at (0 for the given
 	// indicators) and the indicator whose answer led to it (--pivot).
 	Pivot bool
-	Raw       bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	Raw   bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
 // New returns the writer for format: jsonl, table, text, csv or threatq.

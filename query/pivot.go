@@ -27,6 +27,7 @@ type Pivot struct {
 	asked    map[string]bool
 	queries  int
 	frontier []pivotLead // of the hop being run, by job
+	spent    bool        // the budget ran out: no further hop
 }
 
 // DefaultPivotTypes are the record types followed unless told otherwise.
@@ -98,6 +99,10 @@ func (p *Pivot) done(j *job, problem func(error)) {
 func (p *Pivot) next(hop int, problem func(error)) []Indicator {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.spent { // said once, when it ran out
+		p.frontier = nil
+		return nil
+	}
 	slices.SortStableFunc(p.frontier, func(a, b pivotLead) int { return a.seq - b.seq })
 	var next []Indicator
 	var left []string
@@ -119,6 +124,7 @@ func (p *Pivot) next(hop int, problem func(error)) []Indicator {
 	}
 	p.frontier = nil
 	if len(left) > 0 {
+		p.spent = true
 		problem(&Warning{Indicator: left[0], Msg: fmt.Sprintf("the budget of %d queries is spent: %d indicators of hop %d left unasked, from this one on", p.MaxQueries, len(left), hop)})
 	}
 	return next
