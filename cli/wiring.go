@@ -66,6 +66,9 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if len(g.Indicators) > 0 && !slices.Contains(g.Indicators, "-") {
 		total = len(g.Indicators)
 	}
+	if g.Pivot > 0 {
+		total = g.MaxQueries // the bar says queries done out of the budget
+	}
 	c := &command{
 		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered, Pivot: pivot},
 		format:  g.Output,
@@ -91,6 +94,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		CRLF:      g.CRLF,
 		SkipEmpty: g.New || g.Baseline,
 		Pivot:     g.Pivot > 0,
+		HubOver:   hubOver(g),
 		Terminal:  tty,
 	})
 	if g.Source != "" {
@@ -136,6 +140,14 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	return c, nil
+}
+
+// hubOver is --max-fanout when pivoting: what a graph marks as a hub.
+func hubOver(g *grammar) int {
+	if g.Pivot == 0 {
+		return 0
+	}
+	return g.MaxFanout
 }
 
 // newPivot is --pivot and its bounds; nil without it.

@@ -47,10 +47,14 @@ type Options struct {
 	// Pivot adds to each record the hop it was found at (0 for the given
 	// indicators) and the indicator whose answer led to it (--pivot).
 	Pivot bool
-	Raw   bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	// HubOver marks, in a graph, the indicators whose answer has more
+	// records than this (--max-fanout): hubs, not followed.
+	HubOver int
+	Raw     bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
-// New returns the writer for format: jsonl, table, text, csv or threatq.
+// New returns the writer for format: jsonl, table, text, csv, threatq, dot
+// or graph.
 func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "table":
@@ -63,6 +67,10 @@ func New(format string, w io.Writer, o Options) Writer {
 		return t
 	case "text":
 		return NewText(w, o)
+	case "dot":
+		return NewDot(w, o)
+	case "graph":
+		return NewCytoscape(w, o)
 	}
 	return NewJSONL(w, o)
 }

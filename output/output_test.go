@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"github.com/mattn/go-runewidth"
@@ -218,6 +219,66 @@ func TestJSONLValue(t *testing.T) {
 	want := "\"\\u202eevil\"\n{\"a\":[true,null],\"b\":1}\n3.5\n"
 	if buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// TestGraphs: the graph of a small pivot, as DOT and as Cytoscape.js
+// elements: names and addresses, the given indicator, a hub, edges with
+// the record on them.
+func TestGraphs(t *testing.T) {
+	recs := load(t, "records.ndjson")
+	given := query.Indicator{Value: "www.threatq.com", Kind: query.FQDN, Pivoting: true}
+	hop1 := query.Indicator{Value: "threatq.com", Kind: query.FQDN, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
+	hub := query.Indicator{Value: "104.196.175.197", Kind: query.IPv4, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
+	for _, tt := range []struct {
+		name string
+		new  func(io.Writer, Options) Writer
+	}{
+		{"pivot.dot", func(w io.Writer, o Options) Writer { return NewDot(w, o) }},
+		{"pivot.graph.json", func(w io.Writer, o Options) Writer { return NewCytoscape(w, o) }},
+	} {
+		var buf bytes.Buffer
+		w := tt.new(&buf, Options{Pivot: true, HubOver: 2})
+		for _, step := range []struct {
+			q    query.Indicator
+			recs []query.Record
+		}{{given, recs[:2]}, {hop1, recs[2:4]}, {hub, []query.Record{recs[0], recs[0], recs[0]}}} {
+			for i := range step.recs {
+				w.Record(step.q, &step.recs[i])
+			}
+			w.End(step.q)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tt.name, buf.Bytes())
+	}
+	var g struct {
+		Elements struct {
+			Nodes []struct{ Data map[string]any } `json:"nodes"`
+			Edges []struct{ Data map[string]any } `json:"edges"`
+		} `json:"elements"`
+	}
+	b, _ := os.ReadFile(filepath.Join("..", "testdata", "golden", "pivot.graph.json"))
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Elements.Nodes) == 0 || len(g.Elements.Edges) == 0 {
+		t.Fatalf("no nodes or edges: %s", b)
+	}
+	for _, e := range g.Elements.Edges {
+		for _, k := range []string{"id", "source", "target", "rrname", "rrtype", "rdata"} {
+			if _, ok := e.Data[k]; !ok {
+				t.Errorf("edge without %s: %v", k, e.Data)
+			}
+		}
+	}
+	marks := map[string]string{}
+	for _, n := range g.Elements.Nodes {
+		marks[n.Data["id"].(string)] = fmt.Sprintf("given=%v hub=%v kind=%v", n.Data["given"], n.Data["hub"], n.Data["kind"])
+	}
+	if marks["www.threatq.com"] != "given=true hub=false kind=name" || marks["104.196.175.197"] != "given=false hub=true kind=address" {
+		t.Errorf("marks: %v", marks)
 	}
 }
 

@@ -52,30 +52,41 @@ func (p *Pivot) ask(value string) {
 	}
 }
 
-// targets are what r, in the answer to ind, leads to: written as
-// indicators are (names in lower case without the final dot).
+// targets are what r, in the answer to ind, leads to: for a name, what
+// its records point to; for an address, the names that pointed to it.
 func (p *Pivot) targets(ind Indicator, r *Record) []string {
 	if !slices.Contains(p.Types, r.RRType) {
 		return nil
 	}
+	if ind.Kind != FQDN { // an address: the names that pointed to it
+		if t, err := ParseIndicator(r.RRName); err == nil && t.Value != ind.Value {
+			return []string{t.Value}
+		}
+		return nil
+	}
+	return slices.DeleteFunc(PointsTo(r), func(t string) bool { return t == ind.Value })
+}
+
+// pointerTypes are the record types whose rdata names a host.
+var pointerTypes = map[string]bool{"A": true, "AAAA": true, "CNAME": true, "NS": true, "MX": true, "PTR": true, "DNAME": true, "SRV": true}
+
+// PointsTo is the names and addresses a record points to (the host of an
+// MX or SRV), written as indicators are: nothing for other types.
+func PointsTo(r *Record) []string {
+	if !pointerTypes[r.RRType] {
+		return nil
+	}
 	var out []string
-	add := func(s string) {
-		s = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
-		if t, err := ParseIndicator(s); err == nil && t.Value != ind.Value {
+	for _, v := range r.RData {
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		v = f[len(f)-1] // "10 mx.example.com.", "0 5 443 host."
+		v = strings.ToLower(strings.TrimSuffix(v, "."))
+		if t, err := ParseIndicator(v); err == nil && !slices.Contains(out, t.Value) {
 			out = append(out, t.Value)
 		}
-	}
-	if ind.Kind != FQDN { // an address: the names that pointed to it
-		add(r.RRName)
-		return out
-	}
-	for _, v := range r.RData {
-		if r.RRType == "MX" { // "10 mx.example.com."
-			if f := strings.Fields(v); len(f) == 2 {
-				v = f[1]
-			}
-		}
-		add(v)
 	}
 	return out
 }
