@@ -114,19 +114,23 @@ func dates(first, last int64) string {
 	return f + " .. " + l
 }
 
-// Dot writes the graph of the run for Graphviz (dot -Tsvg): names as
-// ellipses, addresses as boxes, the given indicators with a double
-// outline, hubs filled grey; edges labelled with the type and the dates.
-type Dot struct {
+// graphWriter gathers the graph of the run, for a writer that writes it
+// whole when the run ends.
+type graphWriter struct {
 	w io.Writer
 	g *graph
 }
 
-// NewDot returns a DOT writer to w.
-func NewDot(w io.Writer, o Options) *Dot { return &Dot{w: w, g: newGraph(o)} }
+func (gw graphWriter) Record(q query.Indicator, r *query.Record) error { gw.g.record(q, r); return nil }
+func (gw graphWriter) End(q query.Indicator) error                     { gw.g.end(q); return nil }
 
-func (d *Dot) Record(q query.Indicator, r *query.Record) error { d.g.record(q, r); return nil }
-func (d *Dot) End(q query.Indicator) error                     { d.g.end(q); return nil }
+// Dot writes the graph of the run for Graphviz (dot -Tsvg): names as
+// ellipses, addresses as boxes, the given indicators with a double
+// outline, hubs filled grey; edges labelled with the type and the dates.
+type Dot struct{ graphWriter }
+
+// NewDot returns a DOT writer to w.
+func NewDot(w io.Writer, o Options) *Dot { return &Dot{graphWriter{w: w, g: newGraph(o)}} }
 
 func (d *Dot) Close() error {
 	bw := bufio.NewWriter(d.w)
@@ -172,16 +176,12 @@ func dotQuote(s string) string {
 // Cytoscape writes the graph of the run as Cytoscape.js elements JSON:
 // {"elements": {"nodes": [{"data": {...}}], "edges": [{"data": {...}}]}},
 // every record field on its edges.
-type Cytoscape struct {
-	w io.Writer
-	g *graph
-}
+type Cytoscape struct{ graphWriter }
 
 // NewCytoscape returns a Cytoscape.js writer to w.
-func NewCytoscape(w io.Writer, o Options) *Cytoscape { return &Cytoscape{w: w, g: newGraph(o)} }
-
-func (c *Cytoscape) Record(q query.Indicator, r *query.Record) error { c.g.record(q, r); return nil }
-func (c *Cytoscape) End(q query.Indicator) error                     { c.g.end(q); return nil }
+func NewCytoscape(w io.Writer, o Options) *Cytoscape {
+	return &Cytoscape{graphWriter{w: w, g: newGraph(o)}}
+}
 
 func (c *Cytoscape) Close() error {
 	type elements struct {
