@@ -74,7 +74,7 @@ type grammar struct {
 
 	// Pivot
 	Pivot      int      `group:"pivot" placeholder:"N" help:"Follow what the records point to, N hops (1 to 5): a name's addresses and CNAME, NS, MX targets; an address's names."`
-	PivotTypes []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed."`
+	PivotTypes []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed (default ${default})."`
 	MaxQueries int      `group:"pivot" default:"200" help:"The most queries of a pivoting run, the given indicators included (these are always asked)."`
 	MaxFanout  int      `group:"pivot" default:"50" help:"An indicator with more records than this (a CDN, a parking address) is a hub: kept, not followed."`
 
