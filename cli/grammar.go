@@ -85,8 +85,9 @@ type grammar struct {
 	StatePrune time.Duration `group:"watch" placeholder:"AGE" help:"Forget the indicators not asked for AGE (e.g. 90d), then exit."`
 
 	// Output
-	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq,dot,graph" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
+	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq,timeline,dot,graph" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
+	Color    string `group:"output" enum:"auto,always,never" default:"auto" help:"Colour the timeline by record type: ${enum} (auto: on a terminal, unless NO_COLOR is set)."`
 	CRLF     bool   `group:"output" name:"crlf" help:"CSV: end lines in CRLF, as strict RFC 4180 readers want (LF by default)."`
 	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
 

@@ -95,6 +95,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		SkipEmpty: g.New || g.Baseline,
 		Pivot:     g.Pivot > 0,
 		HubOver:   hubOver(g),
+		Color:     g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal:  tty,
 	})
 	if g.Source != "" {

@@ -50,7 +50,9 @@ type Options struct {
 	// HubOver marks, in a graph, the indicators whose answer has more
 	// records than this (--max-fanout): hubs, not followed.
 	HubOver int
-	Raw     bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	// Color colours the timeline's bars by record type.
+	Color bool
+	Raw   bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
 // New returns the writer for format: jsonl, table, text, csv, threatq, dot
@@ -67,6 +69,8 @@ func New(format string, w io.Writer, o Options) Writer {
 		return t
 	case "text":
 		return NewText(w, o)
+	case "timeline":
+		return NewTimeline(w, o)
 	case "dot":
 		return NewDot(w, o)
 	case "graph":

@@ -114,6 +114,10 @@ func TestFormats(t *testing.T) {
 		{"records-80-wide.table", "table", Options{Width: 80, Wide: true}, order},
 		{"records-noheader.table", "table", Options{NoHeader: true}, order[:1]},
 		{"records.text", "text", Options{}, order},
+		{"records-60.timeline", "timeline", Options{Width: 60}, order},
+		{"records-80.timeline", "timeline", Options{Width: 80}, order},
+		{"records-120.timeline", "timeline", Options{Width: 120}, order},
+		{"hostile.timeline", "timeline", Options{Width: 80}, []string{"evil.example"}},
 		{"hostile.text", "text", Options{}, []string{"evil.example"}},
 		{"records.csv", "csv", Options{}, order},
 		{"records.threatq.jsonl", "threatq", Options{}, order},
@@ -128,10 +132,10 @@ func TestFormats(t *testing.T) {
 			var buf bytes.Buffer
 			write(t, New(tt.format, &buf, tt.o), answers, tt.order...)
 			golden(t, tt.name, buf.Bytes())
-			if tt.format == "table" || tt.format == "text" || tt.o.Terminal {
+			if tt.format == "table" || tt.format == "text" || tt.format == "timeline" || tt.o.Terminal {
 				assertTerminalSafe(t, buf.String())
 			}
-			if tt.format == "table" && tt.o.Width > 0 {
+			if (tt.format == "table" || tt.format == "timeline") && tt.o.Width > 0 {
 				for _, line := range strings.Split(buf.String(), "\n") {
 					if w := runewidth.StringWidth(line); w > tt.o.Width {
 						t.Errorf("line of %d columns, wider than %d: %q", w, tt.o.Width, line)
@@ -279,6 +283,23 @@ func TestGraphs(t *testing.T) {
 	}
 	if marks["www.threatq.com"] != "given=true hub=false kind=name" || marks["104.196.175.197"] != "given=false hub=true kind=address" {
 		t.Errorf("marks: %v", marks)
+	}
+}
+
+// TestTimelineColor: bars are coloured by type only when asked, and the
+// colour never reaches the text from the server.
+func TestTimelineColor(t *testing.T) {
+	recs := load(t, "records.ndjson")
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		write(t, NewTimeline(&buf, Options{Width: 80, Color: color}), map[string][]query.Record{"www.threatq.com": recs[:2]}, "www.threatq.com")
+		got := buf.String()
+		if has := strings.Contains(got, "\x1b[33m━"); has != color { // CNAME in yellow
+			t.Errorf("color %v: %q", color, got)
+		}
+		if color && !strings.Contains(got, "CNAME threatq.com.") {
+			t.Errorf("the text is coloured too: %q", got)
+		}
 	}
 }
 

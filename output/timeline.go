@@ -1,0 +1,208 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-runewidth"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// Timeline draws, for each indicator, one row per (type, rdata) for a name
+// and per rrname for an address (the names that pointed to it), sorted by
+// first seen, with a bar from first to last seen on one time axis shared
+// by the whole output, and the count beside it; a record seen at one
+// instant is a dot. Text from the server is sanitised as in the table, and
+// cut to fit; colour (by record type) only with Options.Color.
+//
+// The axis is shared, so the rows are held until the run ends: one row per
+// distinct name or rdata, however many records repeat it.
+type Timeline struct {
+	w       io.Writer
+	o       Options
+	answers []*timelineAnswer
+	cur     *timelineAnswer
+}
+
+type timelineAnswer struct {
+	q     query.Indicator
+	rows  []*timelineRow
+	index map[string]*timelineRow
+}
+
+type timelineRow struct {
+	rrtype, label string
+	first, last   int64
+	count         int64
+}
+
+// NewTimeline returns a timeline writer to w.
+func NewTimeline(w io.Writer, o Options) *Timeline { return &Timeline{w: w, o: o} }
+
+func (t *Timeline) answer(q query.Indicator) *timelineAnswer {
+	if t.cur == nil || t.cur.q.Value != q.Value {
+		t.cur = &timelineAnswer{q: q, index: map[string]*timelineRow{}}
+		t.answers = append(t.answers, t.cur)
+	}
+	return t.cur
+}
+
+func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
+	a := t.answer(q)
+	labels := r.RData
+	if q.Kind != query.FQDN { // an address: the names that pointed to it
+		labels = []string{r.RRName}
+	}
+	for _, l := range labels {
+		key := r.RRType + "\x00" + l
+		row, ok := a.index[key]
+		if !ok {
+			row = &timelineRow{rrtype: Terminal(r.RRType), label: Terminal(l)}
+			a.index[key] = row
+			a.rows = append(a.rows, row)
+		}
+		if f := r.First(); f != 0 && (row.first == 0 || f < row.first) {
+			row.first = f
+		}
+		row.last = max(row.last, r.Last())
+		row.count += r.Count
+	}
+	return nil
+}
+
+func (t *Timeline) End(q query.Indicator) error {
+	t.answer(q)
+	t.cur = nil
+	return nil
+}
+
+// timeline layout
+const (
+	tlMinWidth = 40
+	tlCount    = 7 // right-aligned count
+)
+
+var typeColor = map[string]string{
+	"A": "32", "AAAA": "36", "CNAME": "33", "NS": "35", "MX": "34", "PTR": "32", "TXT": "37", "SOA": "37",
+}
+
+func (t *Timeline) Close() error {
+	width := t.o.Width
+	if width <= 0 {
+		width = 100
+	}
+	width = max(width, tlMinWidth)
+	var lo, hi int64
+	typeW, labelW := 4, 5
+	for _, a := range t.answers {
+		for _, r := range a.rows {
+			if r.first != 0 && (lo == 0 || r.first < lo) {
+				lo = r.first
+			}
+			hi = max(hi, r.last)
+			typeW = max(typeW, runewidth.StringWidth(r.rrtype))
+			labelW = max(labelW, runewidth.StringWidth(r.label))
+		}
+	}
+	typeW = min(typeW, 10)
+	labelW = min(labelW, max(12, width*35/100)) // the label takes up to a third, the bar the rest
+	barW := width - typeW - labelW - tlCount - 3*1 - 2
+	bw := bufio.NewWriter(t.w)
+	if lo == 0 || hi <= lo {
+		hi = lo + 86400 // one day, for a run without a span
+	}
+	pos := func(ts int64) int {
+		return int(float64(ts-lo) / float64(hi-lo) * float64(barW-1))
+	}
+	indent := strings.Repeat(" ", typeW+1+labelW+1)
+	fmt.Fprintf(bw, "%s%s\n", indent, t.axis(lo, hi, barW))
+	for i, a := range t.answers {
+		if len(a.rows) == 0 && t.o.SkipEmpty {
+			continue
+		}
+		if i > 0 {
+			bw.WriteByte('\n')
+		}
+		size := plural(len(a.rows), "row")
+		if len(a.rows) == 0 {
+			size = "no records"
+		}
+		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q, t.o))
+		slices.SortStableFunc(a.rows, func(x, y *timelineRow) int { return int(x.first - y.first) })
+		for _, r := range a.rows {
+			bar := []rune(strings.Repeat(" ", barW))
+			if r.first != 0 || r.last != 0 {
+				f, l := pos(max(r.first, lo)), pos(max(r.last, lo))
+				switch {
+				case r.last <= r.first: // seen at one instant
+					bar[f] = '●'
+				case l <= f: // a span narrower than a column
+					bar[f] = '━'
+				default:
+					for x := f; x <= l; x++ {
+						bar[x] = '━'
+					}
+				}
+			}
+			count := ""
+			if r.count != 0 {
+				count = strconv.FormatInt(r.count, 10)
+			}
+			drawn := strings.TrimRight(string(bar), " ")
+			if c, ok := typeColor[r.rrtype]; ok && t.o.Color {
+				glyphs := strings.TrimLeft(drawn, " ")
+				drawn = drawn[:len(drawn)-len(glyphs)] + "\x1b[" + c + "m" + glyphs + "\x1b[0m"
+			}
+			pad := barW - runewidth.StringWidth(strings.TrimRight(string(bar), " "))
+			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(r.rrtype, typeW), padRight(cut(r.label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
+			bw.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+	}
+	return bw.Flush()
+}
+
+func padRight(s string, w int) string {
+	if pad := w - runewidth.StringWidth(s); pad > 0 {
+		return s + strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// axis is the time axis, barW wide: years as ticks, or months when the
+// span is short, labelled where there is room.
+func (t *Timeline) axis(lo, hi int64, barW int) string {
+	line := []rune(strings.Repeat("─", barW))
+	start, end := time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
+	step := func(tm time.Time) time.Time { return tm.AddDate(1, 0, 0) }
+	first := time.Date(start.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	layout := "2006"
+	if end.Sub(start) < 2*365*24*time.Hour {
+		step = func(tm time.Time) time.Time { return tm.AddDate(0, 1, 0) }
+		first = time.Date(start.Year(), start.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		layout = "2006-01"
+	}
+	free := 0 // the first column a label may start at
+	if l := []rune(start.Format(layout)); len(l) < barW {
+		copy(line, l) // where the axis starts
+		free = len(l) + 1
+	}
+	for tm := first; tm.Before(end); tm = step(tm) {
+		x := int(float64(tm.Unix()-lo) / float64(hi-lo) * float64(barW-1))
+		if x < 0 || x >= barW || x < free-1 { // not over a label
+			continue
+		}
+		line[x] = '┼'
+		label := []rune(tm.Format(layout))
+		if x+1 >= free && x+1+len(label) <= barW {
+			copy(line[x+1:], label)
+			free = x + 1 + len(label) + 1
+		}
+	}
+	return string(line)
+}
