@@ -86,7 +86,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	if tty && c.report.bar != nil { // the bar and the records on one terminal
 		stdout = barClearer{w: stdout, r: c.report}
 	}
-	c.out = output.New(c.format, stdout, output.Options{
+	opts := output.Options{
 		NoHeader:  g.NoHeader,
 		Width:     cols,
 		Wide:      g.Wide,
@@ -97,7 +97,15 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		HubOver:   hubOver(g),
 		Color:     g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal:  tty,
-	})
+	}
+	c.out = output.New(c.format, stdout, opts)
+	if g.Report != "" {
+		f, err := os.OpenFile(g.Report, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // what was looked up is private
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--report: %w", err)}
+		}
+		c.out = output.Tee(c.out, reportFile{output.NewReport(f, opts), f})
+	}
 	if g.Source != "" {
 		if g.Cache || g.Offline || g.Refresh {
 			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
@@ -141,6 +149,20 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
 	}
 	return c, nil
+}
+
+// reportFile is the --report writer and its file, closed with it.
+type reportFile struct {
+	output.Writer
+	f *os.File
+}
+
+func (r reportFile) Close() error {
+	err := r.Writer.Close()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // hubOver is --max-fanout when pivoting: what a graph marks as a hub.

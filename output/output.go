@@ -79,6 +79,57 @@ func New(format string, w io.Writer, o Options) Writer {
 	return NewJSONL(w, o)
 }
 
+// Tee writes to a primary writer and to others beside it (the --report):
+// jq outputs that are not records go to the primary only.
+func Tee(primary Writer, others ...Writer) Writer {
+	return &tee{primary: primary, others: others}
+}
+
+type tee struct {
+	primary Writer
+	others  []Writer
+}
+
+func (t *tee) Record(q query.Indicator, r *query.Record) error {
+	for _, w := range t.others {
+		if err := w.Record(q, r); err != nil {
+			return err
+		}
+	}
+	return t.primary.Record(q, r)
+}
+
+func (t *tee) End(q query.Indicator) error {
+	for _, w := range t.others {
+		if err := w.End(q); err != nil {
+			return err
+		}
+	}
+	return t.primary.End(q)
+}
+
+func (t *tee) Close() error {
+	err := t.primary.Close()
+	for _, w := range t.others {
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Value is a jq output: for the primary writer, if it takes any.
+func (t *tee) Value(q query.Indicator, v any) error {
+	if vw, ok := t.primary.(ValueWriter); ok {
+		return vw.Value(q, v)
+	}
+	r, err := query.RecordFromValue(v)
+	if err != nil {
+		return err
+	}
+	return t.Record(q, &r)
+}
+
 // leadFields are the members written before a record's own: "query", and
 // with Pivot "hop" and "via". Indicators are plain ASCII without quotes or
 // backslashes, so they need no escaping.

@@ -1,0 +1,342 @@
+package output
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// Report writes one self-contained HTML page for the run (inline CSS and
+// SVG; no script, font or style from the network: it opens offline): for
+// each indicator a summary, an SVG timeline and its records, and with
+// --pivot the graph. Everything from a record is escaped by html/template.
+// Past reportRows rows an answer shows its busiest rows (by count) and says
+// how many more there are, so that the page stays small (under 5 MB for
+// 200,000 records).
+type Report struct {
+	w       io.Writer
+	o       Options
+	answers []*reportAnswer
+	cur     *reportAnswer
+	graph   *graph
+	made    time.Time
+}
+
+// reportRows is the most rows an answer shows, in its timeline and table.
+const reportRows = 500
+
+type reportAnswer struct {
+	q       query.Indicator
+	records int
+	types   []string
+	rows    []*reportRow
+	index   map[string]*reportRow
+}
+
+type reportRow struct {
+	RRName, RRType, RData string
+	First, Last           int64
+	Count                 int64
+}
+
+// NewReport returns a report writer to w.
+func NewReport(w io.Writer, o Options) *Report {
+	return &Report{w: w, o: o, graph: newGraph(o), made: time.Now().UTC()}
+}
+
+func (rp *Report) answer(q query.Indicator) *reportAnswer {
+	if rp.cur == nil || rp.cur.q.Value != q.Value {
+		rp.cur = &reportAnswer{q: q, index: map[string]*reportRow{}}
+		rp.answers = append(rp.answers, rp.cur)
+	}
+	return rp.cur
+}
+
+func (rp *Report) Record(q query.Indicator, r *query.Record) error {
+	rp.graph.record(q, r)
+	a := rp.answer(q)
+	a.records++
+	if !slices.Contains(a.types, r.RRType) {
+		a.types = append(a.types, r.RRType)
+	}
+	rdata := strings.Join(r.RData, " ")
+	key := r.RRName + "\x00" + r.RRType + "\x00" + rdata
+	row, ok := a.index[key]
+	if !ok {
+		row = &reportRow{RRName: r.RRName, RRType: r.RRType, RData: rdata}
+		a.index[key] = row
+		a.rows = append(a.rows, row)
+	}
+	if f := r.First(); f != 0 && (row.First == 0 || f < row.First) {
+		row.First = f
+	}
+	row.Last = max(row.Last, r.Last())
+	row.Count += r.Count
+	return nil
+}
+
+func (rp *Report) End(q query.Indicator) error {
+	rp.graph.end(q)
+	rp.answer(q)
+	rp.cur = nil
+	return nil
+}
+
+// the page's view of an answer
+type reportView struct {
+	Query, Note        string
+	Records, Distinct  int
+	Size               string
+	First, Last, Types string
+	Timeline           template.HTML
+	Rows               []reportRowView
+	More               int
+}
+
+type reportRowView struct {
+	RRName, RRType, RData, Count, First, Last string
+}
+
+func (rp *Report) Close() error {
+	var lo, hi int64
+	for _, a := range rp.answers {
+		for _, r := range a.rows {
+			if r.First != 0 && (lo == 0 || r.First < lo) {
+				lo = r.First
+			}
+			hi = max(hi, r.Last)
+		}
+	}
+	if hi <= lo {
+		hi = lo + 86400
+	}
+	var views []reportView
+	for _, a := range rp.answers {
+		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q, rp.o)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
+		var first, last int64
+		for _, r := range a.rows {
+			if r.First != 0 && (first == 0 || r.First < first) {
+				first = r.First
+			}
+			last = max(last, r.Last)
+		}
+		v.First, v.Last = timeText(first, timeLayout), timeText(last, timeLayout)
+		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(len(a.rows)) + " distinct"
+		rows := slices.Clone(a.rows)
+		if len(rows) > reportRows { // the busiest ones
+			slices.SortStableFunc(rows, func(x, y *reportRow) int { return cmp.Compare(y.Count, x.Count) })
+			v.More = len(rows) - reportRows
+			rows = rows[:reportRows]
+		}
+		slices.SortStableFunc(rows, func(x, y *reportRow) int { return cmp.Compare(x.First, y.First) })
+		for _, r := range rows {
+			count := ""
+			if r.Count != 0 {
+				count = strconv.FormatInt(r.Count, 10)
+			}
+			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName), RRType: Terminal(r.RRType), RData: Terminal(r.RData), Count: count,
+				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout)})
+		}
+		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == query.FQDN)
+		views = append(views, v)
+	}
+	var graphSVG template.HTML
+	if rp.o.Pivot {
+		graphSVG = rp.graphSVG()
+	}
+	return reportPage.Execute(rp.w, map[string]any{
+		"Made": rp.made.Format("2006-01-02 15:04 UTC"), "Answers": views, "Graph": graphSVG,
+	})
+}
+
+// svgText escapes text for SVG: what a terminal would act on shown as
+// escapes (XML allows no control characters), then XML's specials.
+func svgText(s string) string { return template.HTMLEscapeString(Terminal(s)) }
+
+// timelineSVG draws rows on one axis from lo to hi: a line from first to
+// last seen, thicker for more sightings a day, a dot for one instant.
+func timelineSVG(rows []*reportRow, lo, hi int64, byRData bool) template.HTML {
+	const labelW, plotW, rowH, top = 260, 640, 16, 22
+	height := top + rowH*len(rows) + 8
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, labelW+plotW+20, height)
+	x := func(t int64) float64 { return labelW + float64(t-lo)/float64(hi-lo)*plotW }
+	start, end := time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
+	for y := start.Year() + 1; y <= end.Year(); y++ {
+		t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="14" x2="%.1f" y2="%d" class="tick"/><text x="%.1f" y="11" class="year">%d</text>`, x(t), x(t), height, x(t)+2, y)
+	}
+	for i, r := range rows {
+		y := top + i*rowH + rowH/2
+		label := r.RData
+		if !byRData {
+			label = r.RRName
+		}
+		if len(label) > 60 {
+			label = label[:60] + "…"
+		}
+		fmt.Fprintf(&b, `<text x="4" y="%d" class="label">%s %s</text>`, y+4, svgText(r.RRType), svgText(label))
+		if r.First == 0 && r.Last == 0 {
+			continue
+		}
+		cls := "t-" + strings.ToLower(svgText(r.RRType))
+		if r.Last <= r.First {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="3.5" class="%s"/>`, x(r.First), y, cls)
+			continue
+		}
+		days := math.Max(float64(r.Last-r.First)/86400, 1)
+		width := 1.5 + math.Min(6, math.Log2(1+float64(r.Count)/days)*2) // by count a day
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-width="%.1f" class="%s"/>`, x(r.First), y, math.Max(x(r.Last), x(r.First)+1), y, width, cls)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built from escaped text only
+}
+
+// graphSVG draws the pivot's graph: one column per hop, nodes in the order
+// met, edges as lines; the given indicators bold, hubs grey. The names met
+// only through a hub (never asked) are not drawn: the hub says how many.
+func (rp *Report) graphSVG() template.HTML {
+	g := rp.graph
+	asked := map[string]bool{}
+	for _, a := range rp.answers {
+		asked[a.q.Value] = true
+	}
+	hub := map[string]bool{}
+	for _, n := range g.nodes {
+		hub[n.id] = n.hub
+	}
+	// a node is drawn if asked, or linked to an asked node that is no hub
+	drawn := map[string]bool{}
+	behind := map[string]int{} // hub -> names drawn only through it
+	for _, n := range g.nodes {
+		drawn[n.id] = asked[n.id]
+	}
+	for _, e := range g.edges {
+		for _, pair := range [][2]string{{e.source, e.target}, {e.target, e.source}} {
+			if n, other := pair[0], pair[1]; !drawn[n] && asked[other] && !hub[other] {
+				drawn[n] = true
+			}
+		}
+	}
+	for _, e := range g.edges {
+		for _, pair := range [][2]string{{e.source, e.target}, {e.target, e.source}} {
+			if n, other := pair[0], pair[1]; !drawn[n] && hub[other] {
+				behind[other]++
+				drawn[n+"\x00counted"] = true
+			}
+		}
+	}
+	const colW, rowH, nodeW = 230, 26, 200
+	col := map[int]int{}
+	type pos struct{ x, y int }
+	at := map[string]pos{}
+	maxRows := 0
+	for _, n := range g.nodes {
+		if !drawn[n.id] {
+			continue
+		}
+		h := n.hop
+		if n.given {
+			h = 0
+		}
+		at[n.id] = pos{10 + h*colW, 10 + col[h]*rowH}
+		col[h]++
+		maxRows = max(maxRows, col[h])
+	}
+	width := 20 + len(col)*colW
+	height := 20 + maxRows*rowH
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, width, height)
+	for _, e := range g.edges {
+		s, okS := at[e.source]
+		t, okT := at[e.target]
+		if !okS || !okT {
+			continue
+		}
+		if t.x < s.x { // draw left to right, whichever way the record points
+			s, t = t, s
+		}
+		x1, x2 := s.x+nodeW, t.x
+		if s.x == t.x { // the same column: from its right side, looping out
+			x1, x2 = s.x+nodeW, t.x+nodeW
+		}
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="edge"><title>%s</title></line>`, x1, s.y+9, x2, t.y+9, svgText(e.rrtype+" "+e.source+" → "+e.target))
+	}
+	for _, n := range g.nodes {
+		p, ok := at[n.id]
+		if !ok {
+			continue
+		}
+		cls := "node"
+		if n.address {
+			cls += " address"
+		}
+		if n.given {
+			cls += " given"
+		}
+		if n.hub {
+			cls += " hub"
+		}
+		label := n.id
+		if n.hub {
+			label += fmt.Sprintf(" (hub, %d more)", behind[n.id])
+		}
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="18" rx="4" class="%s"/><text x="%d" y="%d" class="nodelabel">%s</text>`, p.x, p.y, nodeW, cls, p.x+6, p.y+13, svgText(label))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>circl-pdns report</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+.summary { color: #444; } .note { color: #666; font-weight: normal; }
+table { border-collapse: collapse; font: 12px ui-monospace, monospace; }
+th, td { text-align: left; padding: 2px 10px 2px 0; vertical-align: top; }
+td.count { text-align: right; } td.rdata { max-width: 40em; overflow-wrap: anywhere; }
+svg { display: block; margin: 1em 0; font: 11px ui-monospace, monospace; }
+.tick { stroke: #ddd; } .year { fill: #888; } .label { fill: #333; }
+line[class^="t-"], circle[class^="t-"] { stroke: #777; fill: #777; stroke-linecap: round; }
+line.t-a, circle.t-a { stroke: #2a7; fill: #2a7; } line.t-aaaa, circle.t-aaaa { stroke: #0aa; fill: #0aa; }
+line.t-cname, circle.t-cname { stroke: #c90; fill: #c90; } line.t-ns, circle.t-ns { stroke: #a3a; fill: #a3a; }
+line.t-mx, circle.t-mx { stroke: #36c; fill: #36c; } line.t-txt, circle.t-txt { stroke: #999; fill: #999; }
+.edge { stroke: #999; } .node { fill: #fff; stroke: #555; } .address { fill: #eef; }
+.given { stroke-width: 2.5; } .hub { fill: #ddd; } .nodelabel { fill: #222; }
+.more { color: #666; font-style: italic; }
+</style>
+</head>
+<body>
+<h1>circl-pdns report</h1>
+<p class="summary">{{len .Answers}} indicators, made {{.Made}}. Times are UTC.</p>
+{{if .Graph}}<h2>Pivot graph</h2>
+{{.Graph}}{{end}}
+{{range .Answers}}
+<h2>{{.Query}} {{with .Note}}<span class="note">{{.}}</span>{{end}}</h2>
+<p class="summary">{{.Size}}; {{if .First}}first seen {{.First}}, last seen {{.Last}}; {{end}}types: {{or .Types "none"}}.</p>
+{{if .Rows}}{{.Timeline}}
+<table>
+<thead><tr><th>rrname</th><th>type</th><th>rdata</th><th>count</th><th>first seen</th><th>last seen</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr><td>{{.RRName}}</td><td>{{.RRType}}</td><td class="rdata">{{.RData}}</td><td class="count">{{.Count}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>
+{{end}}</tbody>
+</table>
+{{if .More}}<p class="more">and {{.More}} more rows, with fewer sightings.</p>{{end}}
+{{end}}{{end}}
+</body>
+</html>
+`))
