@@ -52,7 +52,9 @@ type Options struct {
 	HubOver int
 	// Color colours the timeline's bars by record type.
 	Color bool
-	Raw   bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	// Now is the time MISP and STIX say they were made (now when zero).
+	Now time.Time
+	Raw bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
 // New returns the writer for format: jsonl, table, text, csv, threatq, dot
@@ -71,6 +73,10 @@ func New(format string, w io.Writer, o Options) Writer {
 		return NewText(w, o)
 	case "timeline":
 		return NewTimeline(w, o)
+	case "misp":
+		return NewMISP(w, o)
+	case "stix":
+		return NewSTIX(w, o)
 	case "dot":
 		return NewDot(w, o)
 	case "graph":
