@@ -85,7 +85,7 @@ type grammar struct {
 	StatePrune time.Duration `group:"watch" placeholder:"AGE" help:"Forget the indicators not asked for AGE (e.g. 90d), then exit."`
 
 	// Output
-	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq,misp,stix,timeline,dot,graph" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format (${enum}); auto is table on a terminal (without --jq), jsonl otherwise."`
+	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq,misp,stix,timeline,dot,graph" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format: auto, jsonl, table, text, csv, threatq, misp, stix, timeline, dot or graph. auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
 	Report   string `group:"output" placeholder:"FILE" predictor:"file" help:"Also write an HTML report of the run to FILE: summaries, SVG timelines, records (self-contained, it opens offline)."`
 	Color    string `group:"output" enum:"auto,always,never" default:"auto" help:"Colour the timeline by record type: ${enum} (auto: on a terminal, unless NO_COLOR is set)."`
