@@ -56,6 +56,13 @@ func stixValidator(t *testing.T) func(typ string, obj any) error {
 		"ipv4-addr":   "observables/ipv4-addr.json", "ipv6-addr": "observables/ipv6-addr.json",
 		"observed-data": "sdos/observed-data.json",
 	} {
+		// the schemas of what we write, and the common ones, must be there:
+		// only other referred schemas may stand in empty
+		for _, p := range []string{path, "common/core.json", "common/cyber-observable-core.json", "common/timestamp.json", "common/identifier.json"} {
+			if _, err := os.Stat(filepath.Join(stixSchemas, p)); err != nil {
+				t.Fatalf("the STIX schemas shared beside the project: %v", err)
+			}
+		}
 		s, err := c.Compile(stixSchemaID + path)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
