@@ -96,6 +96,12 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	i := bytes.LastIndexByte(p, '\n')
 	if i < 0 {
 		l.tail = append(l.tail, p...)
+		if len(l.tail) > maxHeldLine { // a line without end in sight: not held
+			if _, err := l.w.Write(l.tail); err != nil {
+				return 0, err
+			}
+			l.tail = l.tail[:0]
+		}
 		return len(p), nil
 	}
 	if len(l.tail) > 0 {
@@ -110,6 +116,10 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	l.tail = append(l.tail, p[i+1:]...)
 	return len(p), nil
 }
+
+// maxHeldLine bounds what is held of a line: past it, the line is passed
+// on as it comes (every format writes lines far shorter than that).
+const maxHeldLine = 1 << 20
 
 // flush passes on the start of a line still held, at the end of a run.
 func (l *lineWriter) flush() {

@@ -94,6 +94,15 @@ func TestLineWriter(t *testing.T) {
 	if b.String() != `{"a":1}`+"\n"+`{"b":2}`+"\n" {
 		t.Errorf("after the seal: %q", b.String())
 	}
+	// a line without end in sight is passed on, not held whole
+	l = &lineWriter{w: &b}
+	b.Reset()
+	for range 3 {
+		io.WriteString(l, strings.Repeat("x", maxHeldLine/2))
+	}
+	if b.Len() < maxHeldLine {
+		t.Errorf("%d bytes passed on of a line of %d", b.Len(), 3*maxHeldLine/2)
+	}
 	l = &lineWriter{w: &b}
 	b.Reset()
 	io.WriteString(l, "no newline at the end")

@@ -184,20 +184,32 @@ func NewCytoscape(w io.Writer, o Options) *Cytoscape {
 }
 
 func (c *Cytoscape) Close() error {
-	type elements struct {
-		Nodes []map[string]any `json:"nodes"`
-		Edges []map[string]any `json:"edges"`
+	bw := bufio.NewWriter(c.w)
+	// element by element, a line each: the graph is never held twice
+	item := func(first bool, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteString(",\n")
+		}
+		_, err = bw.Write(safeJSON(nil, b))
+		return err
 	}
-	els := elements{Nodes: []map[string]any{}, Edges: []map[string]any{}}
-	for _, n := range c.g.nodes {
+	bw.WriteString(`{"elements":{"nodes":[` + "\n")
+	for i, n := range c.g.nodes {
 		kind := "name"
 		if n.address {
 			kind = "address"
 		}
-		els.Nodes = append(els.Nodes, map[string]any{"data": map[string]any{
+		if err := item(i == 0, map[string]any{"data": map[string]any{
 			"id": n.id, "label": n.id, "kind": kind, "given": n.given, "hub": n.hub, "hop": n.hop,
-		}})
+		}}); err != nil {
+			return err
+		}
 	}
+	bw.WriteString("\n],\n" + `"edges":[` + "\n")
 	for i, e := range c.g.edges {
 		data := map[string]any{}
 		for _, f := range e.fields { // the record as received, numbers as numbers
@@ -211,12 +223,10 @@ func (c *Cytoscape) Close() error {
 		if e.last != 0 {
 			data["last_seen"] = time.Unix(e.last, 0).UTC().Format(time.RFC3339)
 		}
-		els.Edges = append(els.Edges, map[string]any{"data": data})
+		if err := item(i == 0, map[string]any{"data": data}); err != nil {
+			return err
+		}
 	}
-	b, err := json.Marshal(map[string]any{"elements": els})
-	if err != nil {
-		return err
-	}
-	_, err = c.w.Write(append(safeJSON(nil, b), '\n'))
-	return err
+	bw.WriteString("\n]}}\n")
+	return bw.Flush()
 }

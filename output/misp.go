@@ -142,7 +142,7 @@ func (m *MISP) Record(q query.Indicator, r *query.Record) error {
 		return err
 	}
 	if m.objects > 0 {
-		m.w.WriteByte(',')
+		m.w.WriteString(",\n") // an object a line: a stream, and grep-able
 	}
 	m.objects++
 	m.buf = safeJSON(m.buf[:0], b)
@@ -178,7 +178,7 @@ func (m *MISP) Close() error {
 	if err != nil {
 		return err
 	}
-	m.w.WriteString("],")                         // the objects end
+	m.w.WriteString("\n],")                       // the objects end
 	m.w.Write(safeJSON(nil, tail[1:len(tail)-1])) // the rest of the event's members
 	m.w.WriteString("}}\n")
 	return m.w.Flush()

@@ -39,12 +39,13 @@ type STIX struct {
 	written map[string]bool     // ids of the observables written
 	names   []string            // domain names, in the order met
 	refs    map[string][]string // domain name -> what it resolves to
+	hasRef  map[[2]string]bool  // (name, ref) pairs in refs
 	buf     []byte
 }
 
 // NewSTIX returns a STIX 2.1 bundle writer to w.
 func NewSTIX(w io.Writer, o Options) *STIX {
-	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: map[string]bool{}, refs: map[string][]string{}}
+	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: map[string]bool{}, refs: map[string][]string{}, hasRef: map[[2]string]bool{}}
 }
 
 func (s *STIX) now() time.Time {
@@ -122,7 +123,8 @@ func (s *STIX) Record(q query.Indicator, r *query.Record) error {
 		refs = append(refs, to)
 		if from != "" && (r.RRType == "A" || r.RRType == "AAAA" || r.RRType == "CNAME") {
 			name := strings.TrimSuffix(strings.ToLower(r.RRName), ".")
-			if ind, err := query.ParseIndicator(name); err == nil && !contains(s.refs[ind.Value], to) {
+			if ind, err := query.ParseIndicator(name); err == nil && !s.hasRef[[2]string{ind.Value, to}] {
+				s.hasRef[[2]string{ind.Value, to}] = true
 				s.refs[ind.Value] = append(s.refs[ind.Value], to)
 			}
 		}
@@ -151,15 +153,6 @@ func (s *STIX) Record(q query.Indicator, r *query.Record) error {
 		"type": "observed-data", "spec_version": "2.1", "id": id, "created": now, "modified": now,
 		"first_observed": firstT, "last_observed": lastT, "number_observed": n, "object_refs": refs,
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *STIX) End(q query.Indicator) error {
