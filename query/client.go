@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 )
@@ -354,11 +355,20 @@ func RetryAfter(v string, now time.Time) time.Duration {
 }
 
 // describeDribbleErrors renders the x-dribble-errors header (JSON) on one line.
+// JSON is shown as compact JSON when it holds nothing a terminal would act
+// on (json.Marshal escapes control characters; other invisible or bidi
+// characters send it back to Quote), and anything else quoted.
 func describeDribbleErrors(v string) string {
 	var x any
 	if json.Unmarshal([]byte(v), &x) == nil {
-		if b, err := json.Marshal(x); err == nil {
-			v = string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(x) == nil {
+			s := strings.TrimSuffix(b.String(), "\n")
+			if len(s) <= 300 && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r) }) < 0 {
+				return s
+			}
 		}
 	}
 	return Quote(v, 300)

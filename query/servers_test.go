@@ -107,7 +107,7 @@ func TestClientDribbleErrorsAfterRetry(t *testing.T) {
 	srv.Fail("example.com", circltest.Fault{Status: 429, Times: 2})
 	r := run(retrying(newClient(t, srv)), "example.com")
 	if r.err != nil || len(r.records) != 2 || len(r.problems) != 1 ||
-		r.problems[0].Error() != `warning: example.com: the server reports: "{\"limit\":\"result set capped at 2\"}"` {
+		r.problems[0].Error() != `warning: example.com: the server reports: {"limit":"result set capped at 2"}` {
 		t.Errorf("%v, %d records, %v", r.err, len(r.records), r.problems)
 	}
 }
