@@ -74,23 +74,13 @@ func (g *graph) record(q query.Indicator, r *query.Record) {
 		g.node(to, q.Hop+1)
 		key := from + "\x00" + to + "\x00" + r.RRType
 		if e, ok := g.seen[key]; ok { // the same edge again (from another answer)
-			e.first, e.last = minTime(e.first, r.First()), max(e.last, r.Last())
+			e.first, e.last = earliest(e.first, r.First()), max(e.last, r.Last())
 			continue
 		}
 		e := &graphEdge{source: from, target: to, rrtype: r.RRType, first: r.First(), last: r.Last(), count: r.Count, fields: r.Fields}
 		g.seen[key] = e
 		g.edges = append(g.edges, e)
 	}
-}
-
-func minTime(a, b int64) int64 {
-	if a == 0 {
-		return b
-	}
-	if b == 0 {
-		return a
-	}
-	return min(a, b)
 }
 
 // end closes an answer: one of more than HubOver records is a hub.

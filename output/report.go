@@ -22,71 +22,31 @@ import (
 // how many more there are, so that the page stays small (under 5 MB for
 // 200,000 records).
 type Report struct {
-	w       io.Writer
-	o       Options
-	answers []*reportAnswer
-	cur     *reportAnswer
-	graph   *graph
-	made    time.Time
+	w     io.Writer
+	o     Options
+	spans // one row per record (rrname, type, rdata)
+	graph *graph
+	made  time.Time
 }
 
 // reportRows is the most rows an answer shows, in its timeline and table.
 const reportRows = 500
-
-type reportAnswer struct {
-	q       query.Indicator
-	records int
-	types   []string
-	rows    []*reportRow
-	index   map[string]*reportRow
-}
-
-type reportRow struct {
-	RRName, RRType, RData string
-	First, Last           int64
-	Count                 int64
-}
 
 // NewReport returns a report writer to w.
 func NewReport(w io.Writer, o Options) *Report {
 	return &Report{w: w, o: o, graph: newGraph(o), made: time.Now().UTC()}
 }
 
-func (rp *Report) answer(q query.Indicator) *reportAnswer {
-	if rp.cur == nil || rp.cur.q.Value != q.Value {
-		rp.cur = &reportAnswer{q: q, index: map[string]*reportRow{}}
-		rp.answers = append(rp.answers, rp.cur)
-	}
-	return rp.cur
-}
-
 func (rp *Report) Record(q query.Indicator, r *query.Record) error {
 	rp.graph.record(q, r)
-	a := rp.answer(q)
-	a.records++
-	if !slices.Contains(a.types, r.RRType) {
-		a.types = append(a.types, r.RRType)
-	}
 	rdata := strings.Join(r.RData, " ")
-	key := r.RRName + "\x00" + r.RRType + "\x00" + rdata
-	row, ok := a.index[key]
-	if !ok {
-		row = &reportRow{RRName: r.RRName, RRType: r.RRType, RData: rdata}
-		a.index[key] = row
-		a.rows = append(a.rows, row)
-	}
-	if f := r.First(); f != 0 && (row.First == 0 || f < row.First) {
-		row.First = f
-	}
-	row.Last = max(row.Last, r.Last())
-	row.Count += r.Count
+	rp.record(q, r).add(r.RRName+"\x00"+r.RRType+"\x00"+rdata, r, spanRow{RRName: r.RRName, RRType: r.RRType, Label: rdata})
 	return nil
 }
 
 func (rp *Report) End(q query.Indicator) error {
 	rp.graph.end(q)
-	rp.answer(q)
-	rp.cur = nil
+	rp.end(q)
 	return nil
 }
 
@@ -106,43 +66,25 @@ type reportRowView struct {
 }
 
 func (rp *Report) Close() error {
-	var lo, hi int64
-	for _, a := range rp.answers {
-		for _, r := range a.rows {
-			if r.First != 0 && (lo == 0 || r.First < lo) {
-				lo = r.First
-			}
-			hi = max(hi, r.Last)
-		}
-	}
-	if hi <= lo {
-		hi = lo + 86400
-	}
+	lo, hi := rp.bounds()
 	var views []reportView
 	for _, a := range rp.answers {
 		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q, rp.o)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
-		var first, last int64
-		for _, r := range a.rows {
-			if r.First != 0 && (first == 0 || r.First < first) {
-				first = r.First
-			}
-			last = max(last, r.Last)
-		}
-		v.First, v.Last = timeText(first, timeLayout), timeText(last, timeLayout)
+		v.First, v.Last = timeText(a.first, timeLayout), timeText(a.last, timeLayout)
 		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(len(a.rows)) + " distinct"
 		rows := slices.Clone(a.rows)
 		if len(rows) > reportRows { // the busiest ones
-			slices.SortStableFunc(rows, func(x, y *reportRow) int { return cmp.Compare(y.Count, x.Count) })
+			slices.SortStableFunc(rows, func(x, y *spanRow) int { return cmp.Compare(y.Count, x.Count) })
 			v.More = len(rows) - reportRows
 			rows = rows[:reportRows]
 		}
-		slices.SortStableFunc(rows, func(x, y *reportRow) int { return cmp.Compare(x.First, y.First) })
+		slices.SortStableFunc(rows, func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) })
 		for _, r := range rows {
 			count := ""
 			if r.Count != 0 {
 				count = strconv.FormatInt(r.Count, 10)
 			}
-			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName), RRType: Terminal(r.RRType), RData: Terminal(r.RData), Count: count,
+			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName), RRType: Terminal(r.RRType), RData: Terminal(r.Label), Count: count,
 				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout)})
 		}
 		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == query.FQDN)
@@ -163,7 +105,7 @@ func svgText(s string) string { return template.HTMLEscapeString(Terminal(s)) }
 
 // timelineSVG draws rows on one axis from lo to hi: a line from first to
 // last seen, thicker for more sightings a day, a dot for one instant.
-func timelineSVG(rows []*reportRow, lo, hi int64, byRData bool) template.HTML {
+func timelineSVG(rows []*spanRow, lo, hi int64, byRData bool) template.HTML {
 	const labelW, plotW, rowH, top = 260, 640, 16, 22
 	height := top + rowH*len(rows) + 8
 	var b strings.Builder
@@ -176,7 +118,7 @@ func timelineSVG(rows []*reportRow, lo, hi int64, byRData bool) template.HTML {
 	}
 	for i, r := range rows {
 		y := top + i*rowH + rowH/2
-		label := r.RData
+		label := r.Label
 		if !byRData {
 			label = r.RRName
 		}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -24,61 +25,28 @@ import (
 // The axis is shared, so the rows are held until the run ends: one row per
 // distinct name or rdata, however many records repeat it.
 type Timeline struct {
-	w       io.Writer
-	o       Options
-	answers []*timelineAnswer
-	cur     *timelineAnswer
-}
-
-type timelineAnswer struct {
-	q     query.Indicator
-	rows  []*timelineRow
-	index map[string]*timelineRow
-}
-
-type timelineRow struct {
-	rrtype, label string
-	first, last   int64
-	count         int64
+	w io.Writer
+	o Options
+	spans
 }
 
 // NewTimeline returns a timeline writer to w.
 func NewTimeline(w io.Writer, o Options) *Timeline { return &Timeline{w: w, o: o} }
 
-func (t *Timeline) answer(q query.Indicator) *timelineAnswer {
-	if t.cur == nil || t.cur.q.Value != q.Value {
-		t.cur = &timelineAnswer{q: q, index: map[string]*timelineRow{}}
-		t.answers = append(t.answers, t.cur)
-	}
-	return t.cur
-}
-
 func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
-	a := t.answer(q)
+	a := t.record(q, r)
 	labels := r.RData
 	if q.Kind != query.FQDN { // an address: the names that pointed to it
 		labels = []string{r.RRName}
 	}
 	for _, l := range labels {
-		key := r.RRType + "\x00" + l
-		row, ok := a.index[key]
-		if !ok {
-			row = &timelineRow{rrtype: Terminal(r.RRType), label: Terminal(l)}
-			a.index[key] = row
-			a.rows = append(a.rows, row)
-		}
-		if f := r.First(); f != 0 && (row.first == 0 || f < row.first) {
-			row.first = f
-		}
-		row.last = max(row.last, r.Last())
-		row.count += r.Count
+		a.add(r.RRType+"\x00"+l, r, spanRow{RRType: Terminal(r.RRType), Label: Terminal(l)})
 	}
 	return nil
 }
 
 func (t *Timeline) End(q query.Indicator) error {
-	t.answer(q)
-	t.cur = nil
+	t.end(q)
 	return nil
 }
 
@@ -98,25 +66,18 @@ func (t *Timeline) Close() error {
 		width = 100
 	}
 	width = max(width, tlMinWidth)
-	var lo, hi int64
+	lo, hi := t.bounds()
 	typeW, labelW := 4, 5
 	for _, a := range t.answers {
 		for _, r := range a.rows {
-			if r.first != 0 && (lo == 0 || r.first < lo) {
-				lo = r.first
-			}
-			hi = max(hi, r.last)
-			typeW = max(typeW, runewidth.StringWidth(r.rrtype))
-			labelW = max(labelW, runewidth.StringWidth(r.label))
+			typeW = max(typeW, runewidth.StringWidth(r.RRType))
+			labelW = max(labelW, runewidth.StringWidth(r.Label))
 		}
 	}
 	typeW = min(typeW, 10)
 	labelW = min(labelW, max(12, width*35/100)) // the label takes up to a third, the bar the rest
 	barW := width - typeW - labelW - tlCount - 3*1 - 2
 	bw := bufio.NewWriter(t.w)
-	if lo == 0 || hi <= lo {
-		hi = lo + 86400 // one day, for a run without a span
-	}
 	pos := func(ts int64) int {
 		return int(float64(ts-lo) / float64(hi-lo) * float64(barW-1))
 	}
@@ -134,13 +95,13 @@ func (t *Timeline) Close() error {
 			size = "no records"
 		}
 		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q, t.o))
-		slices.SortStableFunc(a.rows, func(x, y *timelineRow) int { return int(x.first - y.first) })
+		slices.SortStableFunc(a.rows, func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) })
 		for _, r := range a.rows {
 			bar := []rune(strings.Repeat(" ", barW))
-			if r.first != 0 || r.last != 0 {
-				f, l := pos(max(r.first, lo)), pos(max(r.last, lo))
+			if r.First != 0 || r.Last != 0 {
+				f, l := pos(max(r.First, lo)), pos(max(r.Last, lo))
 				switch {
-				case r.last <= r.first: // seen at one instant
+				case r.Last <= r.First: // seen at one instant
 					bar[f] = '●'
 				case l <= f: // a span narrower than a column
 					bar[f] = '━'
@@ -151,16 +112,16 @@ func (t *Timeline) Close() error {
 				}
 			}
 			count := ""
-			if r.count != 0 {
-				count = strconv.FormatInt(r.count, 10)
+			if r.Count != 0 {
+				count = strconv.FormatInt(r.Count, 10)
 			}
 			drawn := strings.TrimRight(string(bar), " ")
-			if c, ok := typeColor[r.rrtype]; ok && t.o.Color {
+			if c, ok := typeColor[r.RRType]; ok && t.o.Color {
 				glyphs := strings.TrimLeft(drawn, " ")
 				drawn = drawn[:len(drawn)-len(glyphs)] + "\x1b[" + c + "m" + glyphs + "\x1b[0m"
 			}
 			pad := barW - runewidth.StringWidth(strings.TrimRight(string(bar), " "))
-			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(r.rrtype, typeW), padRight(cut(r.label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
+			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(r.RRType, typeW), padRight(cut(r.Label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
 			bw.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}

@@ -1,0 +1,90 @@
+package output
+
+import (
+	"slices"
+
+	"github.com/circl-pdns/circl-pdns/query"
+)
+
+// spans gathers the records of a run into rows, answer by answer: one row a
+// key (what a writer draws as one line), with the earliest first seen, the
+// latest last seen and the sum of the counts. The timeline and the report
+// hold them to the end of the run, to draw every answer on one time axis.
+type spans struct {
+	answers []*spanAnswer
+	cur     *spanAnswer
+}
+
+type spanAnswer struct {
+	q           query.Indicator
+	records     int
+	types       []string // in the order met
+	rows        []*spanRow
+	index       map[string]*spanRow
+	first, last int64 // of all its rows
+}
+
+type spanRow struct {
+	RRName, RRType, Label string
+	First, Last, Count    int64
+}
+
+func (s *spans) answer(q query.Indicator) *spanAnswer {
+	if s.cur == nil || s.cur.q.Value != q.Value {
+		s.cur = &spanAnswer{q: q, index: map[string]*spanRow{}}
+		s.answers = append(s.answers, s.cur)
+	}
+	return s.cur
+}
+
+// record counts r in q's answer, and returns the answer to add its rows to.
+func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
+	a := s.answer(q)
+	a.records++
+	if !slices.Contains(a.types, r.RRType) {
+		a.types = append(a.types, r.RRType)
+	}
+	a.first, a.last = earliest(a.first, r.First()), max(a.last, r.Last())
+	return a
+}
+
+// add counts r in the row for key, made from row the first time.
+func (a *spanAnswer) add(key string, r *query.Record, row spanRow) {
+	rw, ok := a.index[key]
+	if !ok {
+		rw = &row
+		a.index[key] = rw
+		a.rows = append(a.rows, rw)
+	}
+	rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
+	rw.Count += r.Count
+}
+
+// end closes q's answer, which may have had no records.
+func (s *spans) end(q query.Indicator) {
+	s.answer(q)
+	s.cur = nil
+}
+
+// bounds are the run's time span: from the earliest first seen to the
+// latest last seen, or a day when there is no span.
+func (s *spans) bounds() (lo, hi int64) {
+	for _, a := range s.answers {
+		lo, hi = earliest(lo, a.first), max(hi, a.last)
+	}
+	if lo == 0 || hi <= lo {
+		hi = lo + 86400
+	}
+	return lo, hi
+}
+
+// earliest is the earlier of two times, 0 standing for none.
+func earliest(a, b int64) int64 {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}
