@@ -96,22 +96,22 @@ type tee struct {
 	others  []Writer
 }
 
-func (t *tee) Record(q query.Indicator, r *query.Record) error {
+// each does f to the others, then to the primary, until an error.
+func (t *tee) each(f func(Writer) error) error {
 	for _, w := range t.others {
-		if err := w.Record(q, r); err != nil {
+		if err := f(w); err != nil {
 			return err
 		}
 	}
-	return t.primary.Record(q, r)
+	return f(t.primary)
+}
+
+func (t *tee) Record(q query.Indicator, r *query.Record) error {
+	return t.each(func(w Writer) error { return w.Record(q, r) })
 }
 
 func (t *tee) End(q query.Indicator) error {
-	for _, w := range t.others {
-		if err := w.End(q); err != nil {
-			return err
-		}
-	}
-	return t.primary.End(q)
+	return t.each(func(w Writer) error { return w.End(q) })
 }
 
 func (t *tee) Close() error {
