@@ -93,7 +93,6 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Raw:       g.Raw,
 		CRLF:      g.CRLF,
 		SkipEmpty: g.New || g.Baseline,
-		Pivot:     g.Pivot > 0,
 		HubOver:   hubOver(g),
 		Color:     g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal:  tty,

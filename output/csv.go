@@ -39,7 +39,7 @@ func (c *CSV) Record(q query.Indicator, r *query.Record) error {
 	if !c.header {
 		c.header = true
 		h := []string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}
-		if c.o.Pivot {
+		if q.Pivoting {
 			h = append(h, "hop", "via")
 		}
 		if err := c.w.Write(h); err != nil {
@@ -54,7 +54,7 @@ func (c *CSV) Record(q query.Indicator, r *query.Record) error {
 		q.Value, c.cell(r.RRName), c.cell(r.RRType), c.cell(strings.Join(r.RData, " ")), count,
 		timeText(r.First(), time.RFC3339), timeText(r.Last(), time.RFC3339),
 	}
-	if c.o.Pivot {
+	if q.Pivoting {
 		row = append(row, strconv.Itoa(q.Hop), q.Via)
 	}
 	return c.w.Write(row)

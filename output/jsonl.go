@@ -28,7 +28,7 @@ func NewJSONL(w io.Writer, o Options) *JSONL {
 // Record writes r; indicators are plain ASCII without quotes or
 // backslashes, so "query" needs no escaping.
 func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
-	j.buf = r.AppendJSON(j.buf[:0], leadFields(q, j.o)...)
+	j.buf = r.AppendJSON(j.buf[:0], q.LeadFields()...)
 	return j.line(j.buf)
 }
 

@@ -8,7 +8,6 @@ package output
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/query"
@@ -44,9 +43,6 @@ type Options struct {
 	// nothing new, nothing on standard output), where a format would
 	// otherwise say so (the table's heading, a ThreatQ object).
 	SkipEmpty bool
-	// Pivot adds to each record the hop it was found at (0 for the given
-	// indicators) and the indicator whose answer led to it (--pivot).
-	Pivot bool
 	// HubOver marks, in a graph, the indicators whose answer has more
 	// records than this (--max-fanout): hubs, not followed.
 	HubOver int
@@ -136,25 +132,10 @@ func (t *tee) Value(q query.Indicator, v any) error {
 	return t.Record(q, &r)
 }
 
-// leadFields are the members written before a record's own: "query", and
-// with Pivot "hop" and "via". Indicators are plain ASCII without quotes or
-// backslashes, so they need no escaping.
-func leadFields(q query.Indicator, o Options) []query.Field {
-	fs := []query.Field{{Key: "query", Value: `"` + q.Value + `"`}}
-	if o.Pivot {
-		via := "null"
-		if q.Via != "" {
-			via = `"` + q.Via + `"`
-		}
-		fs = append(fs, query.Field{Key: "hop", Value: strconv.Itoa(q.Hop)}, query.Field{Key: "via", Value: via})
-	}
-	return fs
-}
-
 // pivotNote is " (hop 1, via example.com)" for an indicator found by a
 // pivot, "" otherwise.
-func pivotNote(q query.Indicator, o Options) string {
-	if !o.Pivot || q.Via == "" {
+func pivotNote(q query.Indicator) string {
+	if q.Via == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (hop %d, via %s)", q.Hop, q.Via)

@@ -242,7 +242,7 @@ func TestGraphs(t *testing.T) {
 		{"pivot.graph.json", func(w io.Writer, o Options) Writer { return NewCytoscape(w, o) }},
 	} {
 		var buf bytes.Buffer
-		w := tt.new(&buf, Options{Pivot: true, HubOver: 2})
+		w := tt.new(&buf, Options{HubOver: 2})
 		for _, step := range []struct {
 			q    query.Indicator
 			recs []query.Record

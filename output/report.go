@@ -69,7 +69,7 @@ func (rp *Report) Close() error {
 	lo, hi := rp.bounds()
 	var views []reportView
 	for _, a := range rp.answers {
-		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q, rp.o)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
+		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
 		v.First, v.Last = timeText(a.first, timeLayout), timeText(a.last, timeLayout)
 		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(len(a.rows)) + " distinct"
 		rows := slices.Clone(a.rows)
@@ -91,7 +91,7 @@ func (rp *Report) Close() error {
 		views = append(views, v)
 	}
 	var graphSVG template.HTML
-	if rp.o.Pivot {
+	if slices.ContainsFunc(rp.answers, func(a *spanAnswer) bool { return a.q.Pivoting }) {
 		graphSVG = rp.graphSVG()
 	}
 	return reportPage.Execute(rp.w, map[string]any{

@@ -73,16 +73,29 @@ func checkReport(t *testing.T, page []byte) string {
 	return text.String()
 }
 
-func reportOf(t *testing.T, o Options, answers map[string][]query.Record, order ...string) []byte {
+// reportOf is the report of answers; with pivoting, as a --pivot run's
+// (its given indicators, at hop 0).
+func reportOf(t *testing.T, o Options, pivoting bool, answers map[string][]query.Record, order ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	write(t, NewReport(&buf, o), answers, order...)
+	w := NewReport(&buf, o)
+	for _, q := range order {
+		i := ind(t, q)
+		i.Pivoting = pivoting
+		for _, r := range answers[q] {
+			w.Record(i, &r)
+		}
+		w.End(i)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return buf.Bytes()
 }
 
 func TestReport(t *testing.T) {
 	recs := load(t, "records.ndjson")
-	page := reportOf(t, Options{Pivot: true, HubOver: 50}, map[string][]query.Record{
+	page := reportOf(t, Options{HubOver: 50}, true, map[string][]query.Record{
 		"www.threatq.com": recs[:2], "threatq.com": recs[2:4], "evil.example": load(t, "hostile.ndjson"),
 	}, "www.threatq.com", "threatq.com", "nothing.example", "evil.example")
 	text := checkReport(t, page)
@@ -98,7 +111,7 @@ func TestReportInjection(t *testing.T) {
 	evil := `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 	r := query.Record{RRName: "x.example", RRType: "TXT", RData: []string{evil}, TimeFirst: 1700000000, TimeLast: 1700003600, Count: 1}
 	r2 := query.Record{RRName: `"><script>alert(3)</script>`, RRType: "CNAME", RData: []string{`</svg><script>alert(4)</script>`}, TimeFirst: 1700000000, TimeLast: 1700000000}
-	page := reportOf(t, Options{Pivot: true}, map[string][]query.Record{"x.example": {r, r2}}, "x.example")
+	page := reportOf(t, Options{}, true, map[string][]query.Record{"x.example": {r, r2}}, "x.example")
 	text := checkReport(t, page)
 	if !strings.Contains(text, evil) {
 		t.Errorf("the rdata is not on the page as text")
@@ -115,7 +128,7 @@ func TestReportSize(t *testing.T) {
 		recs[i] = query.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
 			TimeFirst: 1400000000 + int64(i)*60, TimeLast: 1500000000 + int64(i)*60, Count: int64(i%997 + 1)}
 	}
-	page := reportOf(t, Options{}, map[string][]query.Record{"big.example": recs}, "big.example")
+	page := reportOf(t, Options{}, false, map[string][]query.Record{"big.example": recs}, "big.example")
 	if len(page) > 5<<20 {
 		t.Errorf("%d MB for 200,000 records", len(page)>>20)
 	}

@@ -145,7 +145,7 @@ func (t *Table) flush(end bool) error {
 		case !end:
 			size = strconv.Itoa(t.count) + " records and more"
 		}
-		fmt.Fprintf(&t.buf, "%s: %s%s\n", t.q.Value, size, pivotNote(t.q, t.o))
+		fmt.Fprintf(&t.buf, "%s: %s%s\n", t.q.Value, size, pivotNote(t.q))
 	}
 	blocks := t.o.Width > 0 && t.o.Width < blockBelow
 	if t.cols == nil && len(t.rows) > 0 && !blocks {

@@ -32,7 +32,7 @@ func (t *Text) Record(q query.Indicator, r *query.Record) error {
 	if r.Count != 0 {
 		comment += " count " + strconv.FormatInt(r.Count, 10)
 	}
-	if t.o.Pivot {
+	if q.Pivoting {
 		comment += " hop " + strconv.Itoa(q.Hop)
 		if q.Via != "" {
 			comment += " via " + q.Via

@@ -94,7 +94,7 @@ func (t *Timeline) Close() error {
 		if len(a.rows) == 0 {
 			size = "no records"
 		}
-		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q, t.o))
+		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q))
 		slices.SortStableFunc(a.rows, func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) })
 		for _, r := range a.rows {
 			bar := []rune(strings.Repeat(" ", barW))

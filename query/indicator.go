@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -43,6 +44,21 @@ type Indicator struct {
 }
 
 func (i Indicator) String() string { return i.Value }
+
+// LeadFields are the members written before a record's own, in jsonl and
+// in what a jq program sees: "query", the indicator asked, and for a pivot
+// "hop" and "via".
+func (i Indicator) LeadFields() []Field {
+	fs := []Field{{Key: "query", Value: string(appendJSONString(nil, i.Value))}}
+	if i.Pivoting {
+		via := "null"
+		if i.Via != "" {
+			via = string(appendJSONString(nil, i.Via))
+		}
+		fs = append(fs, Field{Key: "hop", Value: strconv.Itoa(i.Hop)}, Field{Key: "via", Value: via})
+	}
+	return fs
+}
 
 // MaxIndicatorLen bounds an input line; longer lines are refused unread.
 const MaxIndicatorLen = 2048

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -132,15 +131,7 @@ func (e *HaltError) ExitCode() int { return e.Code }
 
 // Input renders a record as the value a jq program (or jsonl) sees.
 func Input(ind Indicator, r *Record) any {
-	lead := []Field{{Key: "query", Value: string(appendJSONString(nil, ind.Value))}}
-	if ind.Pivoting { // as jsonl writes them
-		via := "null"
-		if ind.Via != "" {
-			via = string(appendJSONString(nil, ind.Via))
-		}
-		lead = append(lead, Field{Key: "hop", Value: strconv.Itoa(ind.Hop)}, Field{Key: "via", Value: via})
-	}
-	b := r.AppendJSON(nil, lead...)
+	b := r.AppendJSON(nil, ind.LeadFields()...)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
