@@ -87,15 +87,14 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		stdout = barClearer{w: stdout, r: c.report}
 	}
 	opts := output.Options{
-		NoHeader:  g.NoHeader,
-		Width:     cols,
-		Wide:      g.Wide,
-		Raw:       g.Raw,
-		CRLF:      g.CRLF,
-		SkipEmpty: g.New || g.Baseline,
-		HubOver:   hubOver(g),
-		Color:     g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
-		Terminal:  tty,
+		NoHeader: g.NoHeader,
+		Width:    cols,
+		Wide:     g.Wide,
+		Raw:      g.Raw,
+		CRLF:     g.CRLF,
+		HubOver:  hubOver(g),
+		Color:    g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
+		Terminal: tty,
 	}
 	c.out = output.New(c.format, stdout, opts)
 	if g.Report != "" {

@@ -123,6 +123,9 @@ type Dot struct{ graphWriter }
 func NewDot(w io.Writer, o Options) *Dot { return &Dot{graphWriter{w: w, g: newGraph(o)}} }
 
 func (d *Dot) Close() error {
+	if len(d.g.nodes) == 0 { // given no answer (--new, nothing new): nothing
+		return nil
+	}
 	bw := bufio.NewWriter(d.w)
 	fmt.Fprintln(bw, "digraph pdns {")
 	fmt.Fprintln(bw, `  graph [rankdir=LR, fontname="Helvetica"];`)
@@ -174,6 +177,9 @@ func NewCytoscape(w io.Writer, o Options) *Cytoscape {
 }
 
 func (c *Cytoscape) Close() error {
+	if len(c.g.nodes) == 0 { // given no answer (--new, nothing new): nothing
+		return nil
+	}
 	bw := bufio.NewWriter(c.w)
 	// element by element, a line each: the graph is never held twice
 	item := func(first bool, v any) error {

@@ -158,6 +158,9 @@ func (m *MISP) End(q query.Indicator) error {
 }
 
 func (m *MISP) Close() error {
+	if m.objects == 0 && len(m.inds) == 0 { // given no answer (--new, nothing new): nothing
+		return nil
+	}
 	m.start()
 	attrs := []mispAttribute{}
 	var names []string

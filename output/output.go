@@ -21,7 +21,8 @@ type Writer interface {
 	// What was written so far reaches the underlying writer, so that a
 	// reader at the other end of a pipe sees each answer as it completes.
 	End(q query.Indicator) error
-	// Close writes what is still held.
+	// Close writes what is still held. A writer given no answer at all
+	// writes nothing (with --new, an answer with nothing new is not given).
 	Close() error
 }
 
@@ -39,10 +40,6 @@ type Options struct {
 	Wide     bool // table: wrap long cells onto more lines rather than cut them
 	Terminal bool // the output is a terminal: escape what could act on it
 	CRLF     bool // csv: lines end in CRLF, as RFC 4180 says (LF otherwise)
-	// SkipEmpty writes nothing for an indicator without records (--new:
-	// nothing new, nothing on standard output), where a format would
-	// otherwise say so (the table's heading, a ThreatQ object).
-	SkipEmpty bool
 	// HubOver marks, in a graph, the indicators whose answer has more
 	// records than this (--max-fanout): hubs, not followed.
 	HubOver int
@@ -62,9 +59,7 @@ func New(format string, w io.Writer, o Options) Writer {
 	case "csv":
 		return NewCSV(w, o)
 	case "threatq":
-		t := NewThreatQ(w)
-		t.skipEmpty = o.SkipEmpty
-		return t
+		return NewThreatQ(w)
 	case "text":
 		return NewText(w, o)
 	case "timeline":

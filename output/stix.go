@@ -161,6 +161,9 @@ func (s *STIX) End(q query.Indicator) error {
 }
 
 func (s *STIX) Close() error {
+	if !s.started && len(s.names) == 0 { // given no answer (--new, nothing new): nothing
+		return nil
+	}
 	for _, name := range s.names {
 		obj := map[string]any{"type": "domain-name", "spec_version": "2.1", "id": stixID("domain-name", name), "value": name}
 		if refs := s.refs[name]; len(refs) > 0 {

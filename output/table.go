@@ -103,10 +103,6 @@ func (t *Table) Record(q query.Indicator, r *query.Record) error {
 }
 
 func (t *Table) End(q query.Indicator) error {
-	if t.o.SkipEmpty && t.count == 0 {
-		t.rows, t.started = t.rows[:0], false
-		return nil
-	}
 	t.q = q
 	err := t.flush(true)
 	if err == nil && t.count > tableBlock { // a long answer: its size at its end

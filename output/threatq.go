@@ -23,8 +23,6 @@ type ThreatQ struct {
 	obj      threatqIndicator
 	attrSeen map[threatqAttribute]bool
 	relSeen  map[string]bool
-
-	skipEmpty bool // no object for an indicator without records (--new)
 }
 
 type threatqIndicator struct {
@@ -121,10 +119,6 @@ func (t *ThreatQ) Record(q query.Indicator, r *query.Record) error {
 }
 
 func (t *ThreatQ) End(q query.Indicator) error {
-	if t.skipEmpty && len(t.obj.Attributes) == 0 {
-		t.reset()
-		return nil
-	}
 	t.obj.Value, t.obj.Type = q.Value, threatqType(q.Kind)
 	b, err := json.Marshal(t.obj)
 	t.reset()

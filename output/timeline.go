@@ -61,6 +61,9 @@ var typeColor = map[string]string{
 }
 
 func (t *Timeline) Close() error {
+	if len(t.answers) == 0 { // given no answer (--new, nothing new): nothing
+		return nil
+	}
 	width := t.o.Width
 	if width <= 0 {
 		width = 100
@@ -84,9 +87,6 @@ func (t *Timeline) Close() error {
 	indent := strings.Repeat(" ", typeW+1+labelW+1)
 	fmt.Fprintf(bw, "%s%s\n", indent, t.axis(lo, hi, barW))
 	for i, a := range t.answers {
-		if len(a.rows) == 0 && t.o.SkipEmpty {
-			continue
-		}
 		if i > 0 {
 			bw.WriteByte('\n')
 		}
