@@ -129,6 +129,17 @@ func (r *reporter) record(ind string) {
 	}
 }
 
+// ends tells whether the answer to ind is to be ended: always, but
+// under --new only when it printed something new.
+func (r *reporter) ends(ind string) bool {
+	if !r.watching {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.withNew[ind]
+}
+
 // done counts one indicator queried and moves the bar.
 func (r *reporter) done() {
 	r.mu.Lock()

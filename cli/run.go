@@ -13,7 +13,7 @@ import (
 
 // run queries every indicator of in and returns the exit status.
 func (c *command) run(ctx context.Context, in *query.Reader) int {
-	h := &handler{out: c.out, format: c.format, report: c.report, onlyNew: c.batch.Selection.Watch != nil, wrote: map[string]bool{}}
+	h := &handler{out: c.out, format: c.format, report: c.report}
 	err := c.batch.Run(ctx, in, h)
 	closeErr := c.out.Close()
 	c.report.finish()
@@ -60,18 +60,6 @@ type handler struct {
 	status    int
 	writeErr  error
 	notRecord bool // a jq output that is not a record was reported
-	// onlyNew (--new): an answer that printed nothing is not ended, so that
-	// no format says anything of it (a heading, an empty object)
-	onlyNew bool
-	wrote   map[string]bool // answers that printed something, until ended
-}
-
-// printed notes that the answer to ind printed something.
-func (h *handler) printed(ind query.Indicator) {
-	h.report.record(ind.Value)
-	if h.onlyNew {
-		h.wrote[ind.Value] = true
-	}
 }
 
 // Value writes a jq output: as it is where the format can (jsonl), as a
@@ -82,7 +70,7 @@ func (h *handler) Value(ind query.Indicator, v any) error {
 			h.writeErr = err
 			return err
 		}
-		h.printed(ind)
+		h.report.record(ind.Value)
 		return nil
 	}
 	r, err := query.RecordFromValue(v)
@@ -102,7 +90,7 @@ func (h *handler) Record(ind query.Indicator, r query.Record) error {
 		h.writeErr = err
 		return err
 	}
-	h.printed(ind)
+	h.report.record(ind.Value)
 	return nil
 }
 
@@ -113,8 +101,9 @@ func (h *handler) Done(ind query.Indicator, err error) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		h.Problem(err)
 	}
-	if !h.onlyNew || h.wrote[ind.Value] {
-		delete(h.wrote, ind.Value)
+	// Under --new an answer that printed nothing is not ended, so that no
+	// format says anything of it (a heading, an empty object).
+	if h.report.ends(ind.Value) {
 		if err := h.out.End(ind); err != nil {
 			h.writeErr = err
 			return err
