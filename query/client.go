@@ -263,11 +263,10 @@ type countingReader struct {
 	timer *time.Timer
 	d     time.Duration
 
-	limit         int64 // bytes a second, at least
-	window        time.Duration
-	waited        time.Duration // in this window
-	windowStart   int64         // n when the window began
-	windowStarted bool
+	limit       int64 // bytes a second, at least
+	window      time.Duration
+	waited      time.Duration // in this window
+	windowStart int64         // n when the window began
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
