@@ -82,11 +82,11 @@ func (h *handler) Value(ind query.Indicator, v any) error {
 		h.status = max(h.status, exitFailed)
 		return nil
 	}
-	return h.Record(ind, r)
+	return h.Record(ind, &r)
 }
 
-func (h *handler) Record(ind query.Indicator, r query.Record) error {
-	if err := h.out.Record(ind, &r); err != nil {
+func (h *handler) Record(ind query.Indicator, r *query.Record) error {
+	if err := h.out.Record(ind, r); err != nil {
 		h.writeErr = err
 		return err
 	}

@@ -36,6 +36,7 @@ const grace = 900 * time.Millisecond
 // exit status. SIGINT and SIGTERM cancel the run, which then ends within a
 // second whatever it was doing; a second signal ends it at once.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	defer profile()()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 2)

@@ -77,7 +77,7 @@ func (g *graph) record(q query.Indicator, r *query.Record) {
 			e.first, e.last = earliest(e.first, r.First()), max(e.last, r.Last())
 			continue
 		}
-		e := &graphEdge{source: from, target: to, rrtype: r.RRType, first: r.First(), last: r.Last(), count: r.Count, fields: r.Fields}
+		e := &graphEdge{source: from, target: to, rrtype: r.RRType, first: r.First(), last: r.Last(), count: r.Count, fields: r.Members()}
 		g.seen[key] = e
 		g.edges = append(g.edges, e)
 	}

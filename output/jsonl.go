@@ -15,9 +15,11 @@ import (
 // Characters that a terminal would act on are written as \u escapes, which
 // leaves the JSON value unchanged.
 type JSONL struct {
-	w   *bufio.Writer
-	buf []byte
-	o   Options // Raw: a jq output that is a string is written as it is
+	w    *bufio.Writer
+	buf  []byte
+	o    Options // Raw: a jq output that is a string is written as it is
+	ind  query.Indicator
+	lead []query.Field // ind's
 }
 
 // NewJSONL returns a JSONL writer to w.
@@ -28,7 +30,10 @@ func NewJSONL(w io.Writer, o Options) *JSONL {
 // Record writes r; indicators are plain ASCII without quotes or
 // backslashes, so "query" needs no escaping.
 func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
-	j.buf = r.AppendJSON(j.buf[:0], q.LeadFields()...)
+	if q != j.ind || j.lead == nil {
+		j.ind, j.lead = q, q.LeadFields()
+	}
+	j.buf = r.AppendJSON(j.buf[:0], j.lead...)
 	return j.line(j.buf)
 }
 

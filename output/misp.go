@@ -112,7 +112,7 @@ func (m *MISP) Record(q query.Indicator, r *query.Record) error {
 	t := passiveDNSTemplate
 	var attrs []mispAttribute
 	have := map[string]bool{}
-	for _, f := range r.Fields {
+	for _, f := range r.Members() {
 		tt, known := t.Attributes[f.Key]
 		if !known { // members the template does not name are left out
 			continue

@@ -11,7 +11,8 @@ import (
 // goroutine only, so it needs no locking.
 type Handler interface {
 	// Record receives one record of ind's answer; an error ends the batch.
-	Record(ind Indicator, r Record) error
+	// r is valid only during the call: a Handler keeps a copy, if anything.
+	Record(ind Indicator, r *Record) error
 	// Value receives one output of the jq program, when there is one.
 	Value(ind Indicator, v any) error
 	// Done is called once an indicator's query has ended; err is why it
@@ -270,8 +271,8 @@ func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) e
 			if evs, ok = j.events.popAll(ctx, evs); !ok {
 				break
 			}
-			for _, ev := range evs {
-				if err := b.deliver(ev, h); err != nil {
+			for i := range evs {
+				if err := b.deliver(&evs[i], h); err != nil {
 					return err
 				}
 			}
@@ -305,7 +306,8 @@ func (b *Batch) drain(j *job, jobs <-chan *job, h Handler, cause error) error {
 			if !ok {
 				break
 			}
-			for _, ev := range evs {
+			for i := range evs {
+				ev := &evs[i]
 				if ev.kind == evDone {
 					if errors.Is(ev.err, context.Canceled) { // cut short: not done
 						return cause
@@ -333,7 +335,8 @@ func (b *Batch) writeUnordered(ctx context.Context, q *queue, started *int, h Ha
 		if evs, ok = q.popAll(ctx, evs); !ok {
 			return ctx.Err()
 		}
-		for _, ev := range evs {
+		for i := range evs {
+			ev := &evs[i]
 			switch ev.kind {
 			case evInputEnd:
 				inputEnded = true // *started is final: it was set before this event
@@ -350,10 +353,10 @@ func (b *Batch) writeUnordered(ctx context.Context, q *queue, started *int, h Ha
 }
 
 // deliver hands one event to the Handler; it returns what ends the batch.
-func (b *Batch) deliver(ev event, h Handler) error {
+func (b *Batch) deliver(ev *event, h Handler) error {
 	switch ev.kind {
 	case evRecord:
-		return h.Record(ev.job.ind, ev.record)
+		return h.Record(ev.job.ind, &ev.record)
 	case evValue:
 		return h.Value(ev.job.ind, ev.value)
 	case evProblem:

@@ -17,7 +17,7 @@ import (
 // recorder is a Handler that writes down what it is given.
 type recorder struct{ log []string }
 
-func (r *recorder) Record(ind query.Indicator, rec query.Record) error {
+func (r *recorder) Record(ind query.Indicator, rec *query.Record) error {
 	r.log = append(r.log, ind.Value+" "+strings.Join(rec.RData, "+"))
 	return nil
 }
@@ -215,7 +215,7 @@ type failingHandler struct {
 	n, after int
 }
 
-func (f *failingHandler) Record(ind query.Indicator, r query.Record) error {
+func (f *failingHandler) Record(ind query.Indicator, r *query.Record) error {
 	f.n++
 	if f.n > f.after {
 		return errBrokenPipe

@@ -19,7 +19,7 @@ type Field struct {
 }
 
 // Record is one Passive DNS Common Output Format record. The typed fields
-// serve selection and display; Fields keeps every member as received (known
+// serve selection and display; Members gives every member as received (known
 // and unknown ones, in order) so that output can pass it through.
 type Record struct {
 	RRName    string
@@ -31,9 +31,24 @@ type Record struct {
 	// ZoneTimeFirst and ZoneTimeLast date records seen in zone files
 	// rather than on the wire.
 	ZoneTimeFirst, ZoneTimeLast int64
-	Fields                      []Field
-	// Raw is the line as it was received, for the cache.
+	fields                      []Field
+	// Raw is the record's JSON text as it was received, for the cache
+	// (without the blanks between tokens, for a record decoded by the fast
+	// path).
 	Raw string
+	// plain: Raw is compact and in the form output writes (decodePlain);
+	// fields is not filled in.
+	plain bool
+}
+
+// Members are the record's members as received, known and unknown ones,
+// in order, their values normalised.
+func (r *Record) Members() []Field {
+	if r.plain {
+		g, _ := decodeGeneral([]byte(r.Raw)) // it was decoded once already
+		return g.fields
+	}
+	return r.fields
 }
 
 // First is when the record was first seen: time_first, or zone_time_first
@@ -61,6 +76,14 @@ func (r *Record) Last() int64 {
 // it is JSON, decodes only the members it needs and keeps the others as
 // slices of one copy of the line.
 func DecodeRecord(line []byte) (Record, error) {
+	if r, ok := decodePlain(line); ok {
+		return r, nil
+	}
+	return decodeGeneral(line)
+}
+
+// decodeGeneral is DecodeRecord for any record.
+func decodeGeneral(line []byte) (Record, error) {
 	var r Record
 	d := scanner{s: string(line)}
 	r.Raw = d.s
@@ -68,7 +91,7 @@ func DecodeRecord(line []byte) (Record, error) {
 	if !d.eat('{') {
 		return r, errors.New("not a JSON object")
 	}
-	r.Fields = make([]Field, 0, 8)
+	r.fields = make([]Field, 0, 8)
 	var keys map[string]struct{} // for records with many members
 	d.space()
 	if !d.eat('}') {
@@ -88,7 +111,7 @@ func DecodeRecord(line []byte) (Record, error) {
 				return r, errors.New("malformed JSON")
 			}
 			key := unquote(rawKey)
-			if hasField(r.Fields, &keys, key) {
+			if hasField(r.fields, &keys, key) {
 				// I-JSON (RFC 7493): parsers disagree on which one wins, so
 				// another tool could read another record than ours
 				return r, fmt.Errorf("member %s appears twice", Quote(key, 40))
@@ -96,7 +119,7 @@ func DecodeRecord(line []byte) (Record, error) {
 			if v, err = r.set(key, v); err != nil {
 				return r, fmt.Errorf("%s: %w", key, err)
 			}
-			r.Fields = append(r.Fields, Field{Key: key, Value: v})
+			r.fields = append(r.fields, Field{Key: key, Value: v})
 			d.space()
 			if d.eat('}') {
 				break
@@ -111,13 +134,13 @@ func DecodeRecord(line []byte) (Record, error) {
 		return r, errors.New("data after the JSON object")
 	}
 	if r.RData == nil { // older QOF servers name it rrdata
-		for i, f := range r.Fields {
+		for i, f := range r.fields {
 			if f.Key == "rrdata" {
 				rdata, err := parseRData(f.Value)
 				if err != nil {
 					return r, fmt.Errorf("rrdata: %w", err)
 				}
-				r.RData, r.Fields[i].Key = rdata, "rdata"
+				r.RData, r.fields[i].Key = rdata, "rdata"
 				break
 			}
 		}
@@ -175,18 +198,7 @@ func (r *Record) set(key, v string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		switch key {
-		case "time_first":
-			r.TimeFirst = n
-		case "time_last":
-			r.TimeLast = n
-		case "count":
-			r.Count = n
-		case "zone_time_first":
-			r.ZoneTimeFirst = n
-		case "zone_time_last":
-			r.ZoneTimeLast = n
-		}
+		*r.number(key) = n
 		if plain {
 			return v, nil
 		}
@@ -220,6 +232,22 @@ func (r *Record) set(key, v string) (string, error) {
 		r.RData = rdata
 	}
 	return v, nil
+}
+
+// number is the field of a numeric member: time_first, time_last, count,
+// zone_time_first or zone_time_last.
+func (r *Record) number(key string) *int64 {
+	switch key {
+	case "time_first":
+		return &r.TimeFirst
+	case "time_last":
+		return &r.TimeLast
+	case "count":
+		return &r.Count
+	case "zone_time_first":
+		return &r.ZoneTimeFirst
+	}
+	return &r.ZoneTimeLast
 }
 
 // parseInt reads a JSON number or a string holding one; a fractional value
@@ -281,6 +309,15 @@ func parseRData(v string) ([]string, error) {
 // ones replace.
 func (r *Record) AppendJSON(dst []byte, lead ...Field) []byte {
 	dst = append(dst, '{')
+	if r.plain { // Raw is already that JSON: no member is among the leading ones
+		for _, f := range lead {
+			dst = appendJSONString(dst, f.Key)
+			dst = append(dst, ':')
+			dst = append(dst, f.Value...)
+			dst = append(dst, ',')
+		}
+		return append(dst, r.Raw[1:]...)
+	}
 	n := 0
 	add := func(f Field) {
 		if n > 0 {
@@ -295,7 +332,7 @@ func (r *Record) AppendJSON(dst []byte, lead ...Field) []byte {
 		add(f)
 	}
 next:
-	for _, f := range r.Fields {
+	for _, f := range r.fields {
 		for _, l := range lead {
 			if l.Key == f.Key {
 				continue next

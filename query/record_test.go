@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -63,16 +64,15 @@ func TestDecodeRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fields := got.Fields
-			got.Fields = nil
-			if got.Raw != tt.in {
-				t.Errorf("Raw %q, want the line as it is", got.Raw)
+			raw, compact := got.Raw, strings.Join(strings.Fields(tt.in), "")
+			if raw != tt.in && !(got.plain && raw == compact) {
+				t.Errorf("Raw %q, want the line as it is (or compact)", raw)
 			}
-			got.Raw = ""
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			typed := got
+			typed.fields, typed.Raw, typed.plain = nil, "", false
+			if !reflect.DeepEqual(typed, tt.want) {
+				t.Errorf("got %+v\nwant %+v", typed, tt.want)
 			}
-			got.Fields = fields
 			if j := string(got.AppendJSON(nil, Field{Key: "query", Value: `"q"`})); j != tt.json {
 				t.Errorf("JSON\n got %s\nwant %s", j, tt.json)
 			}
@@ -129,8 +129,33 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(`{"count": 6, "time_first": 1496995637, "rrtype": "A", "rrname": "www.threatq.com", "rdata": "104.196.175.197", "time_last": 1499951111}`)
 	f.Add(`{"rrname":"x","rrtype":28,"rdata":["a",1],"time_first":"12"}`)
 	f.Add(`{"rrname":"x\u00e9","rrtype":"a","rdata":[ "a" , {"b": [1, 2.5e3, -0]} ],"k":null}`)
+	f.Add(`{"rrname": "a.example",	"rrtype": "CNAME", "rdata": "b.example.", "extra": "x\\y\u0041", "n": -0, "t": true}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","count":"2"}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","count":-5}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","time_first":12345678901234567890}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","time_last":1.5,"count":null}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","rdata":"2"}`)
+	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","query":"q","count":012}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := DecodeRecord([]byte(s))
+		if plain, ok := decodePlain([]byte(s)); ok {
+			// the fast path and the general one give the same record
+			general, err := decodeGeneral([]byte(s))
+			if err != nil {
+				t.Fatalf("%q: the fast path takes it, the general one says %v", s, err)
+			}
+			lead := Field{Key: "query", Value: `"q"`}
+			if p, g := plain.AppendJSON(nil, lead), general.AppendJSON(nil, lead); !bytes.Equal(p, g) {
+				t.Fatalf("%q: the fast path writes\n%s\nthe general one\n%s", s, p, g)
+			}
+			if !reflect.DeepEqual(plain.Members(), general.Members()) {
+				t.Fatalf("%q: members %v, want %v", s, plain.Members(), general.Members())
+			}
+			plain.Raw, plain.plain, general.Raw, general.fields = "", false, "", nil
+			if !reflect.DeepEqual(plain, general) {
+				t.Fatalf("%q: the fast path gives %+v, the general one %+v", s, plain, general)
+			}
+		}
 		if err != nil {
 			return
 		}

@@ -32,7 +32,7 @@ func TestClientReadsRealServers(t *testing.T) {
 				t.Fatalf("%v %v: %s", r.err, r.problems, r.rdata())
 			}
 			for _, rec := range r.records {
-				if rec.Count != 1 || rec.TimeFirst != 1 || rec.Fields[len(rec.Fields)-1].Key == "rrdata" {
+				if rec.Count != 1 || rec.TimeFirst != 1 || rec.Members()[len(rec.Members())-1].Key == "rrdata" {
 					t.Errorf("%+v", rec)
 				}
 			}

@@ -123,7 +123,7 @@ func (st Style) record(line string) string {
 	if err != nil {
 		return line
 	}
-	fields := slices.Clone(rec.Fields)
+	fields := slices.Clone(rec.Members())
 	rank := func(k string) int {
 		if i := slices.Index(st.Order, k); i >= 0 {
 			return i
