@@ -13,12 +13,12 @@ import "unsafe"
 //
 // Anything else returns ok false and takes the general path, which gives
 // the same record: FuzzDecodeRecord checks that they agree.
-func decodePlain(line []byte) (r Record, ok bool) {
+func decodePlain(line []byte, a *arena) (r Record, ok bool) {
 	n := len(line)
 	if n < 2 || line[0] != '{' {
 		return r, false
 	}
-	buf := make([]byte, 0, n)
+	buf := a.bytes(n)
 	buf = append(buf, '{')
 	var keys [16]string // to refuse a member twice, as the general path does
 	nkeys := 0
@@ -132,7 +132,7 @@ func decodePlain(line []byte) (r Record, ok bool) {
 			if v[0] != '"' {
 				return r, false
 			}
-			r.RData = []string{bytesString(v[1 : len(v)-1])}
+			r.RData = a.string1(bytesString(v[1 : len(v)-1]))
 		case "time_first", "time_last", "count", "zone_time_first", "zone_time_last":
 			if v[0] < '0' || v[0] > '9' { // a string, or null
 				return r, false
@@ -163,7 +163,53 @@ func decodePlain(line []byte) (r Record, ok bool) {
 	buf = append(buf, '}')
 	r.Raw = bytesString(buf)
 	r.plain = true
+	a.keep(len(buf))
 	return r, true
+}
+
+// arena hands out the memory of records in chunks, so that a large answer
+// costs a few allocations rather than two a record. A record keeps its
+// chunk alive: the chunks are small, and records are short-lived unless
+// something holds them all (--sort, the table), which then holds their
+// bytes anyway. A nil *arena allocates each time.
+type arena struct {
+	b []byte   // free space, from len(b)
+	s []string // free string slots
+}
+
+const arenaChunk = 64 << 10
+
+// bytes returns an empty slice with room for n bytes, taken from the chunk
+// by keep, which says how much of it was used.
+func (a *arena) bytes(n int) []byte {
+	if a == nil || n > arenaChunk/8 {
+		return make([]byte, 0, n)
+	}
+	if cap(a.b)-len(a.b) < n {
+		a.b = make([]byte, 0, arenaChunk)
+	}
+	return a.b[len(a.b):len(a.b):cap(a.b)]
+}
+
+// keep takes the n bytes used of what bytes returned out of the chunk.
+func (a *arena) keep(n int) {
+	if a != nil && len(a.b)+n <= cap(a.b) {
+		a.b = a.b[:len(a.b)+n]
+	}
+}
+
+// string1 returns a slice of one string: s.
+func (a *arena) string1(s string) []string {
+	if a == nil {
+		return []string{s}
+	}
+	if len(a.s) == 0 {
+		a.s = make([]string, 1024)
+	}
+	one := a.s[:1:1]
+	a.s = a.s[1:]
+	one[0] = s
+	return one
 }
 
 // bytesString is b as a string without a copy: b is never written again.

@@ -76,7 +76,7 @@ func (r *Record) Last() int64 {
 // it is JSON, decodes only the members it needs and keeps the others as
 // slices of one copy of the line.
 func DecodeRecord(line []byte) (Record, error) {
-	if r, ok := decodePlain(line); ok {
+	if r, ok := decodePlain(line, nil); ok {
 		return r, nil
 	}
 	return decodeGeneral(line)

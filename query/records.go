@@ -64,6 +64,8 @@ type RecordReader struct {
 	skipped int // bytes of an over-long object
 
 	bad, long int // bad and over-long records in a row
+
+	arena arena // the memory of the records read
 }
 
 // NewRecordReader reads records of at most max bytes from r.
@@ -194,9 +196,12 @@ func (r *RecordReader) whole(chunk []byte) (Record, bool) {
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' || len(line) > r.max || bytes.IndexByte(line, '\r') >= 0 {
 		return Record{}, false
 	}
-	rec, err := DecodeRecord(line)
-	if err != nil {
-		return Record{}, false
+	rec, ok := decodePlain(line, &r.arena)
+	if !ok {
+		var err error
+		if rec, err = decodeGeneral(line); err != nil {
+			return Record{}, false
+		}
 	}
 	r.lines++
 	r.sniffed, r.blank, r.bad, r.long = true, 0, 0, 0
