@@ -1,9 +1,7 @@
 package query
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"github.com/itchyny/gojq"
 )
@@ -129,32 +128,45 @@ type HaltError struct {
 func (e *HaltError) Error() string { return e.Message }
 func (e *HaltError) ExitCode() int { return e.Code }
 
-// Input renders a record as the value a jq program (or jsonl) sees.
-func Input(ind Indicator, r *Record) any {
-	b := r.AppendJSON(nil, ind.LeadFields()...)
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		panic(fmt.Sprintf("a record's own JSON does not decode: %v", err)) // AppendJSON writes valid JSON
-	}
-	return v
-}
-
 func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter) error {
-	return p.exec(ctx, ind, Input(ind, r), out)
+	in := Input(ind, r)
+	return p.exec(ctx, ind, in, func(v any) error {
+		if m, ok := v.(map[string]any); ok && sameMap(m, in) {
+			return out.Record(*r) // the record itself, as received (select, .)
+		}
+		return out.Value(v)
+	})
 }
 
 // runAll runs the program once on the array of an indicator's records.
 func (p *Program) runAll(ctx context.Context, ind Indicator, rs []Record, out Emitter) error {
 	all := make([]any, len(rs))
+	index := make(map[*map[string]any]int, len(rs))
 	for i := range rs {
-		all[i] = Input(ind, &rs[i])
+		m := Input(ind, &rs[i])
+		all[i], index[mapID(m)] = m, i
 	}
-	return p.exec(ctx, ind, all, out)
+	return p.exec(ctx, ind, all, func(v any) error {
+		if m, ok := v.(map[string]any); ok {
+			if i, ok := index[mapID(m)]; ok {
+				return out.Record(rs[i])
+			}
+		}
+		return out.Value(v)
+	})
 }
 
-func (p *Program) exec(ctx context.Context, ind Indicator, input any, out Emitter) error {
+// A jq output that is one of its input records, not a copy (gojq never
+// changes a value in place), is written as that record: as received, in
+// the server's order of members, without encoding it again.
+func sameMap(a, b map[string]any) bool { return mapID(a) == mapID(b) }
+
+// mapID is the identity of a map: the pointer a map value is.
+func mapID(m map[string]any) *map[string]any {
+	return *(**map[string]any)(unsafe.Pointer(&m))
+}
+
+func (p *Program) exec(ctx context.Context, ind Indicator, input any, out func(any) error) error {
 	iter := p.code.RunWithContext(ctx, input, p.values...)
 	for {
 		v, ok := iter.Next()
@@ -171,7 +183,7 @@ func (p *Program) exec(ctx context.Context, ind Indicator, input any, out Emitte
 			}
 			return &JQError{Indicator: ind.Value, Err: err}
 		}
-		if err := out.Value(v); err != nil {
+		if err := out(v); err != nil {
 			return err
 		}
 	}

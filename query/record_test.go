@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -159,6 +160,17 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// What a jq program sees is what jsonl prints, decoded.
+		ind := Indicator{Value: "q.example", Pivoting: true, Hop: 1}
+		dec := json.NewDecoder(bytes.NewReader(r.AppendJSON(nil, ind.LeadFields()...)))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got := Input(ind, &r); !reflect.DeepEqual(any(got), intNumbers(want)) {
+			t.Fatalf("%q: jq input %#v, want %#v", s, got, intNumbers(want))
+		}
 		// The scanner accepts nothing that is not JSON, and what it passes
 		// on is JSON too.
 		if !json.Valid([]byte(s)) {
@@ -190,4 +202,24 @@ func TestDescribeDribbleErrors(t *testing.T) {
 			t.Errorf("%q: got %s, want %s", in, got, want)
 		}
 	}
+}
+
+// intNumbers turns the json.Numbers of v that are ints into ints, as gojq
+// would.
+func intNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := strconv.Atoi(string(v)); err == nil {
+			return n
+		}
+	case []any:
+		for i := range v {
+			v[i] = intNumbers(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = intNumbers(v[k])
+		}
+	}
+	return v
 }

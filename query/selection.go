@@ -278,6 +278,11 @@ func (c *countingEmitter) Value(v any) error {
 	return c.Emitter.Value(v)
 }
 
+func (c *countingEmitter) Record(r Record) error {
+	c.n++
+	return c.Emitter.Record(r)
+}
+
 // runJQ runs the program; a runtime error is counted, and the next input
 // goes on, as jq does (the first error is reported once, at the end).
 func (x *selector) runJQ(run func() error) error {
