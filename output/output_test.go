@@ -386,3 +386,39 @@ func BenchmarkTable200k(b *testing.B) {
 		tb.End(q)
 	}
 }
+
+// TestThreatQSpill: an answer too large to hold goes through a temporary
+// file, and answers that interleave (--unordered) each get their own
+// object; the output is the same as for small answers one after the other.
+func TestThreatQSpill(t *testing.T) {
+	answers := map[string][]query.Record{}
+	for _, q := range []string{"a.example", "b.example"} {
+		for i := range 300 {
+			answers[q] = append(answers[q], query.Record{RRName: q, RRType: "A", RData: []string{fmt.Sprintf("192.0.2.%d", i%250)}})
+		}
+	}
+	var want bytes.Buffer
+	write(t, NewThreatQ(&want), answers, "a.example", "b.example")
+
+	defer func(n int) { spillMemory = n }(spillMemory)
+	spillMemory = 256
+	var got bytes.Buffer
+	w := NewThreatQ(&got)
+	a, b := ind(t, "a.example"), ind(t, "b.example")
+	for i := range answers["a.example"] {
+		w.Record(a, &answers["a.example"][i])
+		w.Record(b, &answers["b.example"][i])
+	}
+	if w.open["a.example"].attributes.file == nil || w.open["b.example"].related.file == nil {
+		t.Fatal("nothing was spilled to a file")
+	}
+	w.End(a)
+	w.End(b)
+	w.Close()
+	if got.String() != want.String() {
+		t.Errorf("spilled, interleaved:\n%s\nwant\n%s", got.String(), want.String())
+	}
+	if n := strings.Count(want.String(), `"Resource Data"`); n != 2*250 {
+		t.Errorf("%d attributes, want 500 (repeats left out)", n)
+	}
+}

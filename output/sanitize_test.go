@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -55,4 +56,14 @@ func FuzzTerminal(f *testing.F) {
 			t.Fatalf("Terminal(%q) = %q: changed safe text", s, got)
 		}
 	})
+}
+
+// appendJSONString writes what encoding/json writes, made safe.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain.example.", "a<b", "b>c", "c&d", `q"uo\te`, "\x1b[31mred", "bidi \u202e evil", "bad \xff utf-8", "line\u2028sep", "caf\u00e9", "del\x7f"} {
+		b, _ := json.Marshal(s)
+		if got, want := string(appendJSONString(nil, s)), string(safeJSON(nil, b)); got != want {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	}
 }
