@@ -40,7 +40,7 @@ func NewReport(w io.Writer, o Options) *Report {
 func (rp *Report) Record(q query.Indicator, r *query.Record) error {
 	rp.graph.record(q, r)
 	rdata := strings.Join(r.RData, " ")
-	rp.record(q, r).add(r.RRName+"\x00"+r.RRType+"\x00"+rdata, r, spanRow{RRName: r.RRName, RRType: r.RRType, Label: rdata})
+	rp.add(rp.record(q, r), r.RRName, r.RRType, rdata, r)
 	return nil
 }
 
@@ -72,19 +72,21 @@ func (rp *Report) Close() error {
 		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
 		v.First, v.Last = timeText(a.first, timeLayout), timeText(a.last, timeLayout)
 		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(len(a.rows)) + " distinct"
-		rows := slices.Clone(a.rows)
+		rows := a.rows
 		if len(rows) > reportRows { // the busiest ones
-			slices.SortStableFunc(rows, func(x, y *spanRow) int { return cmp.Compare(y.Count, x.Count) })
+			rows = slices.Clone(rows)
+			slices.SortStableFunc(rows, func(x, y spanRow) int { return cmp.Compare(y.Count, x.Count) })
 			v.More = len(rows) - reportRows
-			rows = rows[:reportRows]
+			rows = slices.Clip(rows[:reportRows])
 		}
-		slices.SortStableFunc(rows, func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) })
-		for _, r := range rows {
+		slices.SortStableFunc(rows, func(x, y spanRow) int { return cmp.Compare(x.First, y.First) })
+		for i := range rows {
+			r := &rows[i]
 			count := ""
 			if r.Count != 0 {
 				count = strconv.FormatInt(r.Count, 10)
 			}
-			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName), RRType: Terminal(r.RRType), RData: Terminal(r.Label), Count: count,
+			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName()), RRType: Terminal(r.RRType()), RData: Terminal(r.Label()), Count: count,
 				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout)})
 		}
 		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == query.FQDN)
@@ -105,7 +107,7 @@ func svgText(s string) string { return template.HTMLEscapeString(Terminal(s)) }
 
 // timelineSVG draws rows on one axis from lo to hi: a line from first to
 // last seen, thicker for more sightings a day, a dot for one instant.
-func timelineSVG(rows []*spanRow, lo, hi int64, byRData bool) template.HTML {
+func timelineSVG(rows []spanRow, lo, hi int64, byRData bool) template.HTML {
 	const labelW, plotW, rowH, top = 260, 640, 16, 22
 	height := top + rowH*len(rows) + 8
 	var b strings.Builder
@@ -116,20 +118,21 @@ func timelineSVG(rows []*spanRow, lo, hi int64, byRData bool) template.HTML {
 		t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="14" x2="%.1f" y2="%d" class="tick"/><text x="%.1f" y="11" class="year">%d</text>`, x(t), x(t), height, x(t)+2, y)
 	}
-	for i, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		y := top + i*rowH + rowH/2
-		label := r.Label
+		label := r.Label()
 		if !byRData {
-			label = r.RRName
+			label = r.RRName()
 		}
 		if len(label) > 60 {
 			label = label[:60] + "…"
 		}
-		fmt.Fprintf(&b, `<text x="4" y="%d" class="label">%s %s</text>`, y+4, svgText(r.RRType), svgText(label))
+		fmt.Fprintf(&b, `<text x="4" y="%d" class="label">%s %s</text>`, y+4, svgText(r.RRType()), svgText(label))
 		if r.First == 0 && r.Last == 0 {
 			continue
 		}
-		cls := "t-" + strings.ToLower(svgText(r.RRType))
+		cls := "t-" + strings.ToLower(svgText(r.RRType()))
 		if r.Last <= r.First {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="3.5" class="%s"/>`, x(r.First), y, cls)
 			continue

@@ -1,7 +1,9 @@
 package output
 
 import (
+	"hash/maphash"
 	"slices"
+	"strings"
 
 	"github.com/circl-pdns/circl-pdns/query"
 )
@@ -10,28 +12,41 @@ import (
 // key (what a writer draws as one line), with the earliest first seen, the
 // latest last seen and the sum of the counts. The timeline and the report
 // hold them to the end of the run, to draw every answer on one time axis.
+//
+// A run may hold hundreds of thousands of rows, so a row is small: one
+// copy of its three texts (never a slice of a record, which would keep the
+// record's memory), its times and count, and a 4-byte slot in an index.
 type spans struct {
 	answers []*spanAnswer
 	cur     *spanAnswer
+	seed    maphash.Seed
 }
 
 type spanAnswer struct {
 	q           query.Indicator
 	records     int
 	types       []string // in the order met
-	rows        []*spanRow
-	index       map[string]*spanRow
-	first, last int64 // of all its rows
+	rows        []spanRow
+	index       []int32 // open addressing: 1 + the row's index, 0 for none
+	first, last int64   // of all its rows
 }
 
 type spanRow struct {
-	RRName, RRType, Label string
-	First, Last, Count    int64
+	text               string // rrname, rrtype and label, one after the other
+	nameLen, typeLen   int32
+	First, Last, Count int64
 }
+
+func (r *spanRow) RRName() string { return r.text[:r.nameLen] }
+func (r *spanRow) RRType() string { return r.text[r.nameLen : r.nameLen+r.typeLen] }
+func (r *spanRow) Label() string  { return r.text[r.nameLen+r.typeLen:] }
 
 func (s *spans) answer(q query.Indicator) *spanAnswer {
 	if s.cur == nil || s.cur.q.Value != q.Value {
-		s.cur = &spanAnswer{q: q, index: map[string]*spanRow{}}
+		if s.answers == nil {
+			s.seed = maphash.MakeSeed()
+		}
+		s.cur = &spanAnswer{q: q}
 		s.answers = append(s.answers, s.cur)
 	}
 	return s.cur
@@ -42,22 +57,54 @@ func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
 	a := s.answer(q)
 	a.records++
 	if !slices.Contains(a.types, r.RRType) {
-		a.types = append(a.types, r.RRType)
+		a.types = append(a.types, strings.Clone(r.RRType))
 	}
 	a.first, a.last = earliest(a.first, r.First()), max(a.last, r.Last())
 	return a
 }
 
-// add counts r in the row for key, made from row the first time.
-func (a *spanAnswer) add(key string, r *query.Record, row spanRow) {
-	rw, ok := a.index[key]
-	if !ok {
-		rw = &row
-		a.index[key] = rw
-		a.rows = append(a.rows, rw)
+// add counts r in the row of (name, rrtype, label), made the first time.
+func (s *spans) add(a *spanAnswer, name, rrtype, label string, r *query.Record) {
+	if 2*(len(a.rows)+1) > len(a.index) {
+		a.grow(s.seed)
 	}
-	rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
-	rw.Count += r.Count
+	mask := uint64(len(a.index) - 1)
+	i := rowHash(s.seed, name, rrtype, label) & mask
+	for ; a.index[i] != 0; i = (i + 1) & mask {
+		rw := &a.rows[a.index[i]-1]
+		if rw.RRName() == name && rw.RRType() == rrtype && rw.Label() == label {
+			rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
+			rw.Count += r.Count
+			return
+		}
+	}
+	a.rows = append(a.rows, spanRow{text: name + rrtype + label, nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
+		First: r.First(), Last: r.Last(), Count: r.Count})
+	a.index[i] = int32(len(a.rows))
+}
+
+func rowHash(seed maphash.Seed, name, rrtype, label string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, t := range [...]string{name, rrtype, label} {
+		h.WriteString(t)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// grow doubles the index (from 64 slots), which is at most half full.
+func (a *spanAnswer) grow(seed maphash.Seed) {
+	a.index = make([]int32, max(64, 2*len(a.index)))
+	mask := uint64(len(a.index) - 1)
+	for n := range a.rows {
+		rw := &a.rows[n]
+		i := rowHash(seed, rw.RRName(), rw.RRType(), rw.Label()) & mask
+		for a.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		a.index[i] = int32(n + 1)
+	}
 }
 
 // end closes q's answer, which may have had no records.

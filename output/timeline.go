@@ -40,7 +40,7 @@ func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
 		labels = []string{r.RRName}
 	}
 	for _, l := range labels {
-		a.add(r.RRType+"\x00"+l, r, spanRow{RRType: Terminal(r.RRType), Label: Terminal(l)})
+		t.add(a, "", r.RRType, l, r)
 	}
 	return nil
 }
@@ -72,9 +72,9 @@ func (t *Timeline) Close() error {
 	lo, hi := t.bounds()
 	typeW, labelW := 4, 5
 	for _, a := range t.answers {
-		for _, r := range a.rows {
-			typeW = max(typeW, runewidth.StringWidth(r.RRType))
-			labelW = max(labelW, runewidth.StringWidth(r.Label))
+		for i := range a.rows {
+			typeW = max(typeW, runewidth.StringWidth(Terminal(a.rows[i].RRType())))
+			labelW = max(labelW, runewidth.StringWidth(Terminal(a.rows[i].Label())))
 		}
 	}
 	typeW = min(typeW, 10)
@@ -95,8 +95,10 @@ func (t *Timeline) Close() error {
 			size = "no records"
 		}
 		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q))
-		slices.SortStableFunc(a.rows, func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) })
-		for _, r := range a.rows {
+		slices.SortStableFunc(a.rows, func(x, y spanRow) int { return cmp.Compare(x.First, y.First) })
+		for i := range a.rows {
+			r := &a.rows[i]
+			rrtype, label := Terminal(r.RRType()), Terminal(r.Label())
 			bar := []rune(strings.Repeat(" ", barW))
 			if r.First != 0 || r.Last != 0 {
 				f, l := pos(max(r.First, lo)), pos(max(r.Last, lo))
@@ -116,12 +118,12 @@ func (t *Timeline) Close() error {
 				count = strconv.FormatInt(r.Count, 10)
 			}
 			drawn := strings.TrimRight(string(bar), " ")
-			if c, ok := typeColor[r.RRType]; ok && t.o.Color {
+			if c, ok := typeColor[rrtype]; ok && t.o.Color {
 				glyphs := strings.TrimLeft(drawn, " ")
 				drawn = drawn[:len(drawn)-len(glyphs)] + "\x1b[" + c + "m" + glyphs + "\x1b[0m"
 			}
 			pad := barW - runewidth.StringWidth(strings.TrimRight(string(bar), " "))
-			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(r.RRType, typeW), padRight(cut(r.Label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
+			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(rrtype, typeW), padRight(cut(label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
 			bw.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}
