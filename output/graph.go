@@ -2,10 +2,12 @@ package output
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,73 +21,122 @@ import (
 // the type and the times. The given indicators and the hubs (answers of
 // more than Options.HubOver records) are marked. It is written whole at
 // the end of the run, by the dot and Cytoscape writers.
+//
+// Nodes and edges are values in slices, found through openIndexes; an edge
+// names its ends by the nodes' own strings. Only the Cytoscape writer
+// needs each edge's record, which goes to a spill as it comes (read back
+// in order at the end), so that no graph holds the records themselves.
 type graph struct {
-	o     Options
-	nodes []*graphNode
-	index map[string]*graphNode
-	edges []*graphEdge
-	seen  map[string]*graphEdge // source, target, type
-	count int                   // records of the answer being read
+	o         Options
+	nodes     []graphNode
+	nodeIndex openIndex
+	edges     []graphEdge
+	edgeIndex openIndex
+	records   *spill // with keepRecords: each edge's record, in edge order
+	types     []string
+	count     int // records of the answer being read
+	buf       []byte
 }
 
 type graphNode struct {
 	id      string
+	hop     int
 	address bool
 	given   bool
 	hub     bool
-	hop     int
 }
 
 type graphEdge struct {
-	source, target, rrtype string
-	first, last            int64
-	count                  int64
-	fields                 []query.Field // the record, as received
+	from, to, rrtype int32 // nodes, and types
+	recordLen        int32 // its record's bytes in graph.records
+	first, last      int64
+	count            int64
+}
+
+// ends are the ids of an edge's nodes, and its type.
+func (g *graph) ends(e *graphEdge) (source, target, rrtype string) {
+	return g.nodes[e.from].id, g.nodes[e.to].id, g.types[e.rrtype]
 }
 
 func newGraph(o Options) *graph {
-	return &graph{o: o, index: map[string]*graphNode{}, seen: map[string]*graphEdge{}}
+	return &graph{o: o, nodeIndex: newOpenIndex(), edgeIndex: newOpenIndex()}
 }
 
-func (g *graph) node(id string, hop int) *graphNode {
-	if n, ok := g.index[id]; ok {
-		return n
+// keepRecords has the graph keep each edge's record, for the Cytoscape writer.
+func (g *graph) keepRecords() *graph {
+	g.records = &spill{}
+	return g
+}
+
+// node returns the index of the node of id, made with hop the first time.
+func (g *graph) node(id string, hop int) int32 {
+	i, slot := g.nodeIndex.find(g.nodeIndex.hash(id), func(i int) bool { return g.nodes[i].id == id },
+		len(g.nodes), func(i int) uint64 { return g.nodeIndex.hash(g.nodes[i].id) })
+	if i >= 0 {
+		return int32(i)
 	}
 	_, err := netip.ParseAddr(id)
-	n := &graphNode{id: id, address: err == nil, hop: hop}
-	g.index[id] = n
-	g.nodes = append(g.nodes, n)
-	return n
+	g.nodeIndex.put(slot, len(g.nodes))
+	g.nodes = append(g.nodes, graphNode{id: strings.Clone(id), address: err == nil, hop: hop})
+	return int32(len(g.nodes) - 1)
 }
 
-func (g *graph) record(q query.Indicator, r *query.Record) {
+func (g *graph) record(q query.Indicator, r *query.Record) error {
 	g.count++
-	g.node(q.Value, q.Hop).given = q.Hop == 0
+	g.nodes[g.node(q.Value, q.Hop)].given = q.Hop == 0
 	targets := query.PointsTo(r)
 	if len(targets) == 0 {
-		return
+		return nil
 	}
-	from := strings.ToLower(strings.TrimSuffix(r.RRName, "."))
-	if ind, err := query.ParseIndicator(from); err == nil {
-		from = ind.Value
+	name := strings.ToLower(strings.TrimSuffix(r.RRName, "."))
+	if ind, err := query.ParseIndicator(name); err == nil {
+		name = ind.Value
 	}
-	g.node(from, q.Hop+1)
-	for _, to := range targets {
-		g.node(to, q.Hop+1)
-		key := from + "\x00" + to + "\x00" + r.RRType
-		if e, ok := g.seen[key]; ok { // the same edge again (from another answer)
+	from := g.node(name, q.Hop+1)
+	rrtype := int32(slices.Index(g.types, r.RRType))
+	if rrtype < 0 {
+		rrtype = int32(len(g.types))
+		g.types = append(g.types, strings.Clone(r.RRType))
+	}
+	for _, target := range targets {
+		to := g.node(target, q.Hop+1)
+		i, slot := g.edgeIndex.find(edgeHash(&g.edgeIndex, from, to, rrtype), func(i int) bool {
+			e := &g.edges[i]
+			return e.from == from && e.to == to && e.rrtype == rrtype
+		}, len(g.edges), func(i int) uint64 {
+			e := &g.edges[i]
+			return edgeHash(&g.edgeIndex, e.from, e.to, e.rrtype)
+		})
+		if i >= 0 { // the same edge again (from another answer)
+			e := &g.edges[i]
 			e.first, e.last = earliest(e.first, r.First()), max(e.last, r.Last())
 			continue
 		}
-		e := &graphEdge{source: from, target: to, rrtype: r.RRType, first: r.First(), last: r.Last(), count: r.Count, fields: r.Members()}
-		g.seen[key] = e
+		e := graphEdge{from: from, to: to, rrtype: rrtype, first: r.First(), last: r.Last(), count: r.Count}
+		if g.records != nil {
+			g.buf = r.AppendJSON(g.buf[:0])
+			e.recordLen = int32(len(g.buf))
+			if _, err := g.records.Write(g.buf); err != nil {
+				return err
+			}
+		}
+		g.edgeIndex.put(slot, len(g.edges))
 		g.edges = append(g.edges, e)
 	}
+	return nil
+}
+
+func edgeHash(x *openIndex, from, to, rrtype int32) uint64 {
+	var b [12]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(from))
+	binary.LittleEndian.PutUint32(b[4:], uint32(to))
+	binary.LittleEndian.PutUint32(b[8:], uint32(rrtype))
+	return x.hash(string(b[:]))
 }
 
 // end closes an answer: one of more than HubOver records is a hub.
 func (g *graph) end(q query.Indicator) {
-	n := g.node(q.Value, q.Hop)
+	n := &g.nodes[g.node(q.Value, q.Hop)]
 	n.given = n.given || q.Hop == 0
 	if g.o.HubOver > 0 && g.count > g.o.HubOver {
 		n.hub = true
@@ -111,7 +162,7 @@ type graphWriter struct {
 	g *graph
 }
 
-func (gw graphWriter) Record(q query.Indicator, r *query.Record) error { gw.g.record(q, r); return nil }
+func (gw graphWriter) Record(q query.Indicator, r *query.Record) error { return gw.g.record(q, r) }
 func (gw graphWriter) End(q query.Indicator) error                     { gw.g.end(q); return nil }
 
 // Dot writes the graph of the run for Graphviz (dot -Tsvg): names as
@@ -131,7 +182,8 @@ func (d *Dot) Close() error {
 	fmt.Fprintln(bw, `  graph [rankdir=LR, fontname="Helvetica"];`)
 	fmt.Fprintln(bw, `  node [fontname="Helvetica", fontsize=10];`)
 	fmt.Fprintln(bw, `  edge [fontname="Helvetica", fontsize=8];`)
-	for _, n := range d.g.nodes {
+	for i := range d.g.nodes {
+		n := &d.g.nodes[i]
 		attrs := []string{"label=" + dotQuote(n.id)}
 		if n.address {
 			attrs = append(attrs, "shape=box")
@@ -146,12 +198,13 @@ func (d *Dot) Close() error {
 		}
 		fmt.Fprintf(bw, "  %s [%s];\n", dotQuote(n.id), strings.Join(attrs, ", "))
 	}
-	for _, e := range d.g.edges {
-		label := e.rrtype
+	for i := range d.g.edges {
+		source, target, label := d.g.ends(&d.g.edges[i])
+		e := &d.g.edges[i]
 		if ds := dates(e.first, e.last); ds != "" {
 			label += `\n` + ds
 		}
-		fmt.Fprintf(bw, "  %s -> %s [label=\"%s\"];\n", dotQuote(e.source), dotQuote(e.target), label)
+		fmt.Fprintf(bw, "  %s -> %s [label=\"%s\"];\n", dotQuote(source), dotQuote(target), label)
 	}
 	fmt.Fprintln(bw, "}")
 	return bw.Flush()
@@ -173,7 +226,7 @@ type Cytoscape struct{ graphWriter }
 
 // NewCytoscape returns a Cytoscape.js writer to w.
 func NewCytoscape(w io.Writer, o Options) *Cytoscape {
-	return &Cytoscape{graphWriter{w: w, g: newGraph(o)}}
+	return &Cytoscape{graphWriter{w: w, g: newGraph(o).keepRecords()}}
 }
 
 func (c *Cytoscape) Close() error {
@@ -194,7 +247,8 @@ func (c *Cytoscape) Close() error {
 		return err
 	}
 	bw.WriteString(`{"elements":{"nodes":[` + "\n")
-	for i, n := range c.g.nodes {
+	for i := range c.g.nodes {
+		n := &c.g.nodes[i]
 		kind := "name"
 		if n.address {
 			kind = "address"
@@ -206,13 +260,32 @@ func (c *Cytoscape) Close() error {
 		}
 	}
 	bw.WriteString("\n],\n" + `"edges":[` + "\n")
-	for i, e := range c.g.edges {
+	records, err := c.g.records.Reader()
+	if err != nil {
+		return err
+	}
+	defer c.g.records.Close()
+	rb := bufio.NewReaderSize(records, 64<<10)
+	for i := range c.g.edges {
+		e := &c.g.edges[i]
+		n := int(e.recordLen)
+		if cap(c.g.buf) < n {
+			c.g.buf = make([]byte, n)
+		}
+		text := c.g.buf[:n:n]
+		if _, err := io.ReadFull(rb, text); err != nil {
+			return err
+		}
+		r, err := query.DecodeRecord(text)
+		if err != nil {
+			return err // it is our own JSON
+		}
 		data := map[string]any{}
-		for _, f := range e.fields { // the record as received, numbers as numbers
+		for _, f := range r.Members() { // the record as received, numbers as numbers
 			data[f.Key] = json.RawMessage(f.Value)
 		}
 		data["id"] = "e" + strconv.Itoa(i+1)
-		data["source"], data["target"], data["label"] = e.source, e.target, e.rrtype
+		data["source"], data["target"], data["label"] = c.g.ends(e)
 		if e.first != 0 {
 			data["first_seen"] = time.Unix(e.first, 0).UTC().Format(time.RFC3339)
 		}

@@ -38,14 +38,20 @@ func NewReport(w io.Writer, o Options) *Report {
 }
 
 func (rp *Report) Record(q query.Indicator, r *query.Record) error {
-	rp.graph.record(q, r)
+	if q.Pivoting { // the graph is drawn only for a pivot
+		if err := rp.graph.record(q, r); err != nil {
+			return err
+		}
+	}
 	rdata := strings.Join(r.RData, " ")
-	rp.add(rp.record(q, r), r.RRName, r.RRType, rdata, r)
+	rp.record(q, r).add(r.RRName, r.RRType, rdata, r)
 	return nil
 }
 
 func (rp *Report) End(q query.Indicator) error {
-	rp.graph.end(q)
+	if q.Pivoting {
+		rp.graph.end(q)
+	}
 	rp.end(q)
 	return nil
 }
@@ -164,15 +170,17 @@ func (rp *Report) graphSVG() template.HTML {
 	for _, n := range g.nodes {
 		drawn[n.id] = asked[n.id]
 	}
-	for _, e := range g.edges {
-		for _, pair := range [][2]string{{e.source, e.target}, {e.target, e.source}} {
+	for i := range g.edges {
+		source, target, _ := g.ends(&g.edges[i])
+		for _, pair := range [][2]string{{source, target}, {target, source}} {
 			if n, other := pair[0], pair[1]; !drawn[n] && asked[other] && !hub[other] {
 				drawn[n] = true
 			}
 		}
 	}
-	for _, e := range g.edges {
-		for _, pair := range [][2]string{{e.source, e.target}, {e.target, e.source}} {
+	for i := range g.edges {
+		source, target, _ := g.ends(&g.edges[i])
+		for _, pair := range [][2]string{{source, target}, {target, source}} {
 			if n, other := pair[0], pair[1]; !drawn[n] && hub[other] {
 				behind[other]++
 				drawn[n+"\x00counted"] = true
@@ -200,9 +208,10 @@ func (rp *Report) graphSVG() template.HTML {
 	height := 20 + maxRows*rowH
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, width, height)
-	for _, e := range g.edges {
-		s, okS := at[e.source]
-		t, okT := at[e.target]
+	for i := range g.edges {
+		source, target, rrtype := g.ends(&g.edges[i])
+		s, okS := at[source]
+		t, okT := at[target]
 		if !okS || !okT {
 			continue
 		}
@@ -213,7 +222,7 @@ func (rp *Report) graphSVG() template.HTML {
 		if s.x == t.x { // the same column: from its right side, looping out
 			x1, x2 = s.x+nodeW, t.x+nodeW
 		}
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="edge"><title>%s</title></line>`, x1, s.y+9, x2, t.y+9, svgText(e.rrtype+" "+e.source+" → "+e.target))
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="edge"><title>%s</title></line>`, x1, s.y+9, x2, t.y+9, svgText(rrtype+" "+source+" → "+target))
 	}
 	for _, n := range g.nodes {
 		p, ok := at[n.id]

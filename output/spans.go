@@ -1,7 +1,6 @@
 package output
 
 import (
-	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -19,7 +18,6 @@ import (
 type spans struct {
 	answers []*spanAnswer
 	cur     *spanAnswer
-	seed    maphash.Seed
 }
 
 type spanAnswer struct {
@@ -27,8 +25,8 @@ type spanAnswer struct {
 	records     int
 	types       []string // in the order met
 	rows        []spanRow
-	index       []int32 // open addressing: 1 + the row's index, 0 for none
-	first, last int64   // of all its rows
+	index       openIndex
+	first, last int64 // of all its rows
 }
 
 type spanRow struct {
@@ -43,10 +41,7 @@ func (r *spanRow) Label() string  { return r.text[r.nameLen+r.typeLen:] }
 
 func (s *spans) answer(q query.Indicator) *spanAnswer {
 	if s.cur == nil || s.cur.q.Value != q.Value {
-		if s.answers == nil {
-			s.seed = maphash.MakeSeed()
-		}
-		s.cur = &spanAnswer{q: q}
+		s.cur = &spanAnswer{q: q, index: newOpenIndex()}
 		s.answers = append(s.answers, s.cur)
 	}
 	return s.cur
@@ -64,47 +59,24 @@ func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
 }
 
 // add counts r in the row of (name, rrtype, label), made the first time.
-func (s *spans) add(a *spanAnswer, name, rrtype, label string, r *query.Record) {
-	if 2*(len(a.rows)+1) > len(a.index) {
-		a.grow(s.seed)
+func (a *spanAnswer) add(name, rrtype, label string, r *query.Record) {
+	key := func(i int) uint64 {
+		rw := &a.rows[i]
+		return a.index.hash(rw.RRName(), rw.RRType(), rw.Label())
 	}
-	mask := uint64(len(a.index) - 1)
-	i := rowHash(s.seed, name, rrtype, label) & mask
-	for ; a.index[i] != 0; i = (i + 1) & mask {
-		rw := &a.rows[a.index[i]-1]
-		if rw.RRName() == name && rw.RRType() == rrtype && rw.Label() == label {
-			rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
-			rw.Count += r.Count
-			return
-		}
+	i, slot := a.index.find(a.index.hash(name, rrtype, label), func(i int) bool {
+		rw := &a.rows[i]
+		return rw.RRName() == name && rw.RRType() == rrtype && rw.Label() == label
+	}, len(a.rows), key)
+	if i >= 0 {
+		rw := &a.rows[i]
+		rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
+		rw.Count += r.Count
+		return
 	}
+	a.index.put(slot, len(a.rows))
 	a.rows = append(a.rows, spanRow{text: name + rrtype + label, nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
 		First: r.First(), Last: r.Last(), Count: r.Count})
-	a.index[i] = int32(len(a.rows))
-}
-
-func rowHash(seed maphash.Seed, name, rrtype, label string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	for _, t := range [...]string{name, rrtype, label} {
-		h.WriteString(t)
-		h.WriteByte(0)
-	}
-	return h.Sum64()
-}
-
-// grow doubles the index (from 64 slots), which is at most half full.
-func (a *spanAnswer) grow(seed maphash.Seed) {
-	a.index = make([]int32, max(64, 2*len(a.index)))
-	mask := uint64(len(a.index) - 1)
-	for n := range a.rows {
-		rw := &a.rows[n]
-		i := rowHash(seed, rw.RRName(), rw.RRType(), rw.Label()) & mask
-		for a.index[i] != 0 {
-			i = (i + 1) & mask
-		}
-		a.index[i] = int32(n + 1)
-	}
 }
 
 // end closes q's answer, which may have had no records.

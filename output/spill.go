@@ -55,6 +55,16 @@ func (s *spill) WriteTo(w io.Writer) (int64, error) {
 	return io.Copy(w, s.file)
 }
 
+// Reader reads back everything written; the spill is not to be written
+// to again.
+func (s *spill) Reader() (io.Reader, error) {
+	if s.file == nil {
+		return bytes.NewReader(s.mem.Bytes()), nil
+	}
+	_, err := s.file.Seek(0, io.SeekStart)
+	return s.file, err
+}
+
 // Close frees what the spill holds.
 func (s *spill) Close() error {
 	s.mem = bytes.Buffer{}

@@ -40,7 +40,7 @@ func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
 		labels = []string{r.RRName}
 	}
 	for _, l := range labels {
-		t.add(a, "", r.RRType, l, r)
+		a.add("", r.RRType, l, r)
 	}
 	return nil
 }
