@@ -28,19 +28,20 @@ import (
 // in order at the end), so that no graph holds the records themselves.
 type graph struct {
 	o         Options
-	nodes     []graphNode
+	nodes     chunked[graphNode]
 	nodeIndex openIndex
-	edges     []graphEdge
+	edges     chunked[graphEdge]
 	edgeIndex openIndex
 	records   *spill // with keepRecords: each edge's record, in edge order
 	types     []string
-	count     int // records of the answer being read
+	texts     texts // the nodes' ids
+	count     int   // records of the answer being read
 	buf       []byte
 }
 
 type graphNode struct {
 	id      string
-	hop     int
+	hop     int32
 	address bool
 	given   bool
 	hub     bool
@@ -55,7 +56,7 @@ type graphEdge struct {
 
 // ends are the ids of an edge's nodes, and its type.
 func (g *graph) ends(e *graphEdge) (source, target, rrtype string) {
-	return g.nodes[e.from].id, g.nodes[e.to].id, g.types[e.rrtype]
+	return g.nodes.at(int(e.from)).id, g.nodes.at(int(e.to)).id, g.types[e.rrtype]
 }
 
 func newGraph(o Options) *graph {
@@ -70,20 +71,20 @@ func (g *graph) keepRecords() *graph {
 
 // node returns the index of the node of id, made with hop the first time.
 func (g *graph) node(id string, hop int) int32 {
-	i, slot := g.nodeIndex.find(g.nodeIndex.hash(id), func(i int) bool { return g.nodes[i].id == id },
-		len(g.nodes), func(i int) uint64 { return g.nodeIndex.hash(g.nodes[i].id) })
+	i, slot := g.nodeIndex.find(g.nodeIndex.hash(id), func(i int) bool { return g.nodes.at(i).id == id },
+		g.nodes.len(), func(i int) uint64 { return g.nodeIndex.hash(g.nodes.at(i).id) })
 	if i >= 0 {
 		return int32(i)
 	}
 	_, err := netip.ParseAddr(id)
-	g.nodeIndex.put(slot, len(g.nodes))
-	g.nodes = append(g.nodes, graphNode{id: strings.Clone(id), address: err == nil, hop: hop})
-	return int32(len(g.nodes) - 1)
+	g.nodeIndex.put(slot, g.nodes.len())
+	g.nodes.append(graphNode{id: g.texts.clone(id), address: err == nil, hop: int32(hop)})
+	return int32(g.nodes.len() - 1)
 }
 
 func (g *graph) record(q query.Indicator, r *query.Record) error {
 	g.count++
-	g.nodes[g.node(q.Value, q.Hop)].given = q.Hop == 0
+	g.nodes.at(int(g.node(q.Value, q.Hop))).given = q.Hop == 0
 	targets := query.PointsTo(r)
 	if len(targets) == 0 {
 		return nil
@@ -101,14 +102,14 @@ func (g *graph) record(q query.Indicator, r *query.Record) error {
 	for _, target := range targets {
 		to := g.node(target, q.Hop+1)
 		i, slot := g.edgeIndex.find(edgeHash(&g.edgeIndex, from, to, rrtype), func(i int) bool {
-			e := &g.edges[i]
+			e := g.edges.at(i)
 			return e.from == from && e.to == to && e.rrtype == rrtype
-		}, len(g.edges), func(i int) uint64 {
-			e := &g.edges[i]
+		}, g.edges.len(), func(i int) uint64 {
+			e := g.edges.at(i)
 			return edgeHash(&g.edgeIndex, e.from, e.to, e.rrtype)
 		})
 		if i >= 0 { // the same edge again (from another answer)
-			e := &g.edges[i]
+			e := g.edges.at(i)
 			e.first, e.last = earliest(e.first, r.First()), max(e.last, r.Last())
 			continue
 		}
@@ -120,8 +121,8 @@ func (g *graph) record(q query.Indicator, r *query.Record) error {
 				return err
 			}
 		}
-		g.edgeIndex.put(slot, len(g.edges))
-		g.edges = append(g.edges, e)
+		g.edgeIndex.put(slot, g.edges.len())
+		g.edges.append(e)
 	}
 	return nil
 }
@@ -136,7 +137,7 @@ func edgeHash(x *openIndex, from, to, rrtype int32) uint64 {
 
 // end closes an answer: one of more than HubOver records is a hub.
 func (g *graph) end(q query.Indicator) {
-	n := &g.nodes[g.node(q.Value, q.Hop)]
+	n := g.nodes.at(int(g.node(q.Value, q.Hop)))
 	n.given = n.given || q.Hop == 0
 	if g.o.HubOver > 0 && g.count > g.o.HubOver {
 		n.hub = true
@@ -174,7 +175,7 @@ type Dot struct{ graphWriter }
 func NewDot(w io.Writer, o Options) *Dot { return &Dot{graphWriter{w: w, g: newGraph(o)}} }
 
 func (d *Dot) Close() error {
-	if len(d.g.nodes) == 0 { // given no answer (--new, nothing new): nothing
+	if d.g.nodes.len() == 0 { // given no answer (--new, nothing new): nothing
 		return nil
 	}
 	bw := bufio.NewWriter(d.w)
@@ -182,8 +183,8 @@ func (d *Dot) Close() error {
 	fmt.Fprintln(bw, `  graph [rankdir=LR, fontname="Helvetica"];`)
 	fmt.Fprintln(bw, `  node [fontname="Helvetica", fontsize=10];`)
 	fmt.Fprintln(bw, `  edge [fontname="Helvetica", fontsize=8];`)
-	for i := range d.g.nodes {
-		n := &d.g.nodes[i]
+	for i := range d.g.nodes.len() {
+		n := d.g.nodes.at(i)
 		attrs := []string{"label=" + dotQuote(n.id)}
 		if n.address {
 			attrs = append(attrs, "shape=box")
@@ -198,9 +199,9 @@ func (d *Dot) Close() error {
 		}
 		fmt.Fprintf(bw, "  %s [%s];\n", dotQuote(n.id), strings.Join(attrs, ", "))
 	}
-	for i := range d.g.edges {
-		source, target, label := d.g.ends(&d.g.edges[i])
-		e := &d.g.edges[i]
+	for i := range d.g.edges.len() {
+		source, target, label := d.g.ends(d.g.edges.at(i))
+		e := d.g.edges.at(i)
 		if ds := dates(e.first, e.last); ds != "" {
 			label += `\n` + ds
 		}
@@ -230,7 +231,7 @@ func NewCytoscape(w io.Writer, o Options) *Cytoscape {
 }
 
 func (c *Cytoscape) Close() error {
-	if len(c.g.nodes) == 0 { // given no answer (--new, nothing new): nothing
+	if c.g.nodes.len() == 0 { // given no answer (--new, nothing new): nothing
 		return nil
 	}
 	bw := bufio.NewWriter(c.w)
@@ -247,8 +248,8 @@ func (c *Cytoscape) Close() error {
 		return err
 	}
 	bw.WriteString(`{"elements":{"nodes":[` + "\n")
-	for i := range c.g.nodes {
-		n := &c.g.nodes[i]
+	for i := range c.g.nodes.len() {
+		n := c.g.nodes.at(i)
 		kind := "name"
 		if n.address {
 			kind = "address"
@@ -266,8 +267,8 @@ func (c *Cytoscape) Close() error {
 	}
 	defer c.g.records.Close()
 	rb := bufio.NewReaderSize(records, 64<<10)
-	for i := range c.g.edges {
-		e := &c.g.edges[i]
+	for i := range c.g.edges.len() {
+		e := c.g.edges.at(i)
 		n := int(e.recordLen)
 		if cap(c.g.buf) < n {
 			c.g.buf = make([]byte, n)

@@ -75,15 +75,20 @@ func (rp *Report) Close() error {
 	lo, hi := rp.bounds()
 	var views []reportView
 	for _, a := range rp.answers {
-		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q)), Records: a.records, Distinct: len(a.rows), Types: strings.Join(a.types, ", ")}
+		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q)), Records: a.records, Distinct: a.rows.len(), Types: strings.Join(a.types, ", ")}
 		v.First, v.Last = timeText(a.first, timeLayout), timeText(a.last, timeLayout)
-		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(len(a.rows)) + " distinct"
-		rows := a.rows
-		if len(rows) > reportRows { // the busiest ones
-			rows = slices.Clone(rows)
-			slices.SortStableFunc(rows, func(x, y spanRow) int { return cmp.Compare(y.Count, x.Count) })
-			v.More = len(rows) - reportRows
-			rows = slices.Clip(rows[:reportRows])
+		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(a.rows.len()) + " distinct"
+		rows := make([]spanRow, min(a.rows.len(), reportRows))
+		if a.rows.len() > reportRows { // the busiest ones
+			order := a.sorted(func(x, y *spanRow) int { return cmp.Compare(y.Count, x.Count) })
+			v.More = len(order) - reportRows
+			for i := range rows {
+				rows[i] = *a.rows.at(int(order[i]))
+			}
+		} else {
+			for i := range rows {
+				rows[i] = *a.rows.at(i)
+			}
 		}
 		slices.SortStableFunc(rows, func(x, y spanRow) int { return cmp.Compare(x.First, y.First) })
 		for i := range rows {
@@ -161,25 +166,27 @@ func (rp *Report) graphSVG() template.HTML {
 		asked[a.q.Value] = true
 	}
 	hub := map[string]bool{}
-	for _, n := range g.nodes {
+	for i := range g.nodes.len() {
+		n := g.nodes.at(i)
 		hub[n.id] = n.hub
 	}
 	// a node is drawn if asked, or linked to an asked node that is no hub
 	drawn := map[string]bool{}
 	behind := map[string]int{} // hub -> names drawn only through it
-	for _, n := range g.nodes {
+	for i := range g.nodes.len() {
+		n := g.nodes.at(i)
 		drawn[n.id] = asked[n.id]
 	}
-	for i := range g.edges {
-		source, target, _ := g.ends(&g.edges[i])
+	for i := range g.edges.len() {
+		source, target, _ := g.ends(g.edges.at(i))
 		for _, pair := range [][2]string{{source, target}, {target, source}} {
 			if n, other := pair[0], pair[1]; !drawn[n] && asked[other] && !hub[other] {
 				drawn[n] = true
 			}
 		}
 	}
-	for i := range g.edges {
-		source, target, _ := g.ends(&g.edges[i])
+	for i := range g.edges.len() {
+		source, target, _ := g.ends(g.edges.at(i))
 		for _, pair := range [][2]string{{source, target}, {target, source}} {
 			if n, other := pair[0], pair[1]; !drawn[n] && hub[other] {
 				behind[other]++
@@ -192,11 +199,12 @@ func (rp *Report) graphSVG() template.HTML {
 	type pos struct{ x, y int }
 	at := map[string]pos{}
 	maxRows := 0
-	for _, n := range g.nodes {
+	for i := range g.nodes.len() {
+		n := g.nodes.at(i)
 		if !drawn[n.id] {
 			continue
 		}
-		h := n.hop
+		h := int(n.hop)
 		if n.given {
 			h = 0
 		}
@@ -208,8 +216,8 @@ func (rp *Report) graphSVG() template.HTML {
 	height := 20 + maxRows*rowH
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, width, height)
-	for i := range g.edges {
-		source, target, rrtype := g.ends(&g.edges[i])
+	for i := range g.edges.len() {
+		source, target, rrtype := g.ends(g.edges.at(i))
 		s, okS := at[source]
 		t, okT := at[target]
 		if !okS || !okT {
@@ -224,7 +232,8 @@ func (rp *Report) graphSVG() template.HTML {
 		}
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="edge"><title>%s</title></line>`, x1, s.y+9, x2, t.y+9, svgText(rrtype+" "+source+" → "+target))
 	}
-	for _, n := range g.nodes {
+	for i := range g.nodes.len() {
+		n := g.nodes.at(i)
 		p, ok := at[n.id]
 		if !ok {
 			continue

@@ -24,8 +24,9 @@ type spanAnswer struct {
 	q           query.Indicator
 	records     int
 	types       []string // in the order met
-	rows        []spanRow
+	rows        chunked[spanRow]
 	index       openIndex
+	texts       texts
 	first, last int64 // of all its rows
 }
 
@@ -61,22 +62,32 @@ func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
 // add counts r in the row of (name, rrtype, label), made the first time.
 func (a *spanAnswer) add(name, rrtype, label string, r *query.Record) {
 	key := func(i int) uint64 {
-		rw := &a.rows[i]
+		rw := a.rows.at(i)
 		return a.index.hash(rw.RRName(), rw.RRType(), rw.Label())
 	}
 	i, slot := a.index.find(a.index.hash(name, rrtype, label), func(i int) bool {
-		rw := &a.rows[i]
+		rw := a.rows.at(i)
 		return rw.RRName() == name && rw.RRType() == rrtype && rw.Label() == label
-	}, len(a.rows), key)
+	}, a.rows.len(), key)
 	if i >= 0 {
-		rw := &a.rows[i]
+		rw := a.rows.at(i)
 		rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
 		rw.Count += r.Count
 		return
 	}
-	a.index.put(slot, len(a.rows))
-	a.rows = append(a.rows, spanRow{text: name + rrtype + label, nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
+	a.index.put(slot, a.rows.len())
+	a.rows.append(spanRow{text: a.texts.clone(name, rrtype, label), nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
 		First: r.First(), Last: r.Last(), Count: r.Count})
+}
+
+// sorted returns the rows' indexes in order of cmp, stable.
+func (a *spanAnswer) sorted(cmp func(x, y *spanRow) int) []int32 {
+	order := make([]int32, a.rows.len())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(x, y int32) int { return cmp(a.rows.at(int(x)), a.rows.at(int(y))) })
+	return order
 }
 
 // end closes q's answer, which may have had no records.

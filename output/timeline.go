@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,9 +71,9 @@ func (t *Timeline) Close() error {
 	lo, hi := t.bounds()
 	typeW, labelW := 4, 5
 	for _, a := range t.answers {
-		for i := range a.rows {
-			typeW = max(typeW, runewidth.StringWidth(Terminal(a.rows[i].RRType())))
-			labelW = max(labelW, runewidth.StringWidth(Terminal(a.rows[i].Label())))
+		for i := range a.rows.len() {
+			typeW = max(typeW, runewidth.StringWidth(Terminal(a.rows.at(i).RRType())))
+			labelW = max(labelW, runewidth.StringWidth(Terminal(a.rows.at(i).Label())))
 		}
 	}
 	typeW = min(typeW, 10)
@@ -90,14 +89,13 @@ func (t *Timeline) Close() error {
 		if i > 0 {
 			bw.WriteByte('\n')
 		}
-		size := plural(len(a.rows), "row")
-		if len(a.rows) == 0 {
+		size := plural(a.rows.len(), "row")
+		if a.rows.len() == 0 {
 			size = "no records"
 		}
 		fmt.Fprintf(bw, "%s: %s%s\n", a.q.Value, size, pivotNote(a.q))
-		slices.SortStableFunc(a.rows, func(x, y spanRow) int { return cmp.Compare(x.First, y.First) })
-		for i := range a.rows {
-			r := &a.rows[i]
+		for _, i := range a.sorted(func(x, y *spanRow) int { return cmp.Compare(x.First, y.First) }) {
+			r := a.rows.at(int(i))
 			rrtype, label := Terminal(r.RRType()), Terminal(r.Label())
 			bar := []rune(strings.Repeat(" ", barW))
 			if r.First != 0 || r.Last != 0 {
