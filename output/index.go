@@ -51,3 +51,44 @@ func (x *openIndex) probe(h uint64, is func(i int) bool) (int, uint64) {
 
 // put gives slot (from find) to entry i.
 func (x *openIndex) put(slot uint64, i int) { x.slots[slot] = int32(i + 1) }
+
+// hashSet remembers keys by a 64-bit hash of them (seeded per run, so that
+// no one can aim at a collision): 16 bytes a key at most, whatever its size.
+type hashSet struct {
+	x     openIndex
+	slots []uint64 // 0 is an empty slot
+	n     int
+}
+
+func newHashSet() hashSet { return hashSet{x: newOpenIndex()} }
+
+// add adds the key made of parts, and says whether it was new.
+func (s *hashSet) add(parts ...string) bool {
+	k := s.x.hash(parts...) | 1 // never 0
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, max(64, 2*len(old)))
+		for _, o := range old {
+			if o != 0 {
+				s.slots[s.slot(o)] = o
+			}
+		}
+	}
+	i := s.slot(k)
+	if s.slots[i] == k {
+		return false
+	}
+	s.slots[i] = k
+	s.n++
+	return true
+}
+
+// slot is where k is, or the empty slot where it would go.
+func (s *hashSet) slot(k uint64) uint64 {
+	mask := uint64(len(s.slots) - 1)
+	i := k & mask
+	for s.slots[i] != 0 && s.slots[i] != k {
+		i = (i + 1) & mask
+	}
+	return i
+}

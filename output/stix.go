@@ -20,10 +20,21 @@ var stixNamespace = uuid.MustParse("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
 // stixID is the deterministic id of a cyber observable of type typ with
 // this value: UUIDv5 over its ID contributing properties, {"value":"..."}.
-func stixID(typ, value string) string {
+func stixID(typ, value string) string { return typ + "--" + stixUUID(value).String() }
+
+func stixUUID(value string) uuid.UUID {
 	b, _ := json.Marshal(map[string]string{"value": value}) // a string always marshals
-	return typ + "--" + uuid.NewSHA1(stixNamespace, b).String()
+	return uuid.NewSHA1(stixNamespace, b)
 }
+
+// stixTypes are the observables' types, by the first byte of a stixRef.
+var stixTypes = [...]string{"ipv4-addr", "ipv6-addr", "domain-name"}
+
+// stixRef is an observable's id in 17 bytes: its type's index in
+// stixTypes, then its UUID.
+type stixRef [17]byte
+
+func (r stixRef) String() string { return stixTypes[r[0]] + "--" + uuid.UUID(r[1:]).String() }
 
 // STIX writes one STIX 2.1 bundle for the run: a domain-name, ipv4-addr or
 // ipv6-addr object for each name and address, once (a domain-name lists in
@@ -31,21 +42,32 @@ func stixID(typ, value string) string {
 // observed-data per record. It is a stream: the observed-data and the
 // addresses as they come, the names at the end, when their records are all
 // known; memory grows with the names and addresses, not the records.
+//
+// What is held, for the names at the end, is small: the ids of the
+// observables written as 64-bit hashes, each name once, and its refs 17
+// bytes each.
 type STIX struct {
 	w       *bufio.Writer
 	o       Options
 	started bool
-	n       int                 // objects written
-	written map[string]bool     // ids of the observables written
-	names   []string            // domain names, in the order met
-	refs    map[string][]string // domain name -> what it resolves to
-	hasRef  map[[2]string]bool  // (name, ref) pairs in refs
+	n       int     // objects written
+	written hashSet // the observables written
+	names   chunked[stixName]
+	index   openIndex // of names
+	texts   texts
+	hasRef  hashSet // (name, ref) pairs among the refs
 	buf     []byte
+}
+
+// stixName is a domain name met, and what it resolves to: its refs.
+type stixName struct {
+	name string
+	refs []byte // stixRefs, one after the other
 }
 
 // NewSTIX returns a STIX 2.1 bundle writer to w.
 func NewSTIX(w io.Writer, o Options) *STIX {
-	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: map[string]bool{}, refs: map[string][]string{}, hasRef: map[[2]string]bool{}}
+	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: newHashSet(), index: newOpenIndex(), hasRef: newHashSet()}
 }
 
 func (s *STIX) now() time.Time {
@@ -80,57 +102,69 @@ func (s *STIX) object(v any) error {
 	return err
 }
 
-// observable is the id of the observable for a name or an address, written
-// now for an address; a name waits for its refs. Neither: "".
-func (s *STIX) observable(value string) string {
+// observable is the ref of the observable for a name or an address,
+// written now for an address; a name waits for its refs. Neither: false.
+func (s *STIX) observable(value string) (stixRef, bool) {
+	var ref stixRef
 	value = strings.TrimSuffix(value, ".")
 	if a, err := netip.ParseAddr(value); err == nil {
-		typ := "ipv4-addr"
 		if a.Unmap().Is6() {
-			typ = "ipv6-addr"
+			ref[0] = 1
 		}
 		v := a.Unmap().String()
-		id := stixID(typ, v)
-		if !s.written[id] {
-			s.written[id] = true
-			s.object(map[string]any{"type": typ, "spec_version": "2.1", "id": id, "value": v})
+		u := stixUUID(v)
+		copy(ref[1:], u[:])
+		if s.written.add(string(ref[:])) {
+			s.object(map[string]any{"type": stixTypes[ref[0]], "spec_version": "2.1", "id": ref.String(), "value": v})
 		}
-		return id
+		return ref, true
 	}
 	ind, err := query.ParseIndicator(value)
 	if err != nil || ind.Kind != query.FQDN {
-		return ""
+		return ref, false
 	}
-	id := stixID("domain-name", ind.Value)
-	if _, ok := s.refs[ind.Value]; !ok {
-		s.refs[ind.Value] = nil
-		s.names = append(s.names, ind.Value)
+	ref[0] = 2
+	u := stixUUID(ind.Value)
+	copy(ref[1:], u[:])
+	s.name(ind.Value)
+	return ref, true
+}
+
+// name is the entry of a domain name, made the first time it is met.
+func (s *STIX) name(name string) *stixName {
+	i, slot := s.index.find(s.index.hash(name), func(i int) bool { return s.names.at(i).name == name },
+		s.names.len(), func(i int) uint64 { return s.index.hash(s.names.at(i).name) })
+	if i >= 0 {
+		return s.names.at(i)
 	}
-	return id
+	s.index.put(slot, s.names.len())
+	s.names.append(stixName{name: s.texts.clone(name)})
+	return s.names.at(s.names.len() - 1)
 }
 
 func (s *STIX) Record(q query.Indicator, r *query.Record) error {
-	from := s.observable(r.RRName)
+	from, ok := s.observable(r.RRName)
 	refs := []string{}
-	if from != "" {
-		refs = append(refs, from)
+	if ok {
+		refs = append(refs, from.String())
 	}
 	for _, v := range query.PointsTo(r) {
-		to := s.observable(v)
-		if to == "" || to == from {
+		to, ok := s.observable(v)
+		if !ok || to == from {
 			continue
 		}
-		refs = append(refs, to)
-		if from != "" && (r.RRType == "A" || r.RRType == "AAAA" || r.RRType == "CNAME") {
+		refs = append(refs, to.String())
+		if from[0] == 2 && (r.RRType == "A" || r.RRType == "AAAA" || r.RRType == "CNAME") {
 			name := strings.TrimSuffix(strings.ToLower(r.RRName), ".")
-			if ind, err := query.ParseIndicator(name); err == nil && !s.hasRef[[2]string{ind.Value, to}] {
-				s.hasRef[[2]string{ind.Value, to}] = true
-				s.refs[ind.Value] = append(s.refs[ind.Value], to)
+			if ind, err := query.ParseIndicator(name); err == nil && s.hasRef.add(ind.Value, string(to[:])) {
+				n := s.name(ind.Value)
+				n.refs = append(n.refs, to[:]...)
 			}
 		}
 	}
 	if len(refs) == 0 { // nothing observable to point to: the query itself
-		refs = append(refs, s.observable(q.Value))
+		ref, _ := s.observable(q.Value)
+		refs = append(refs, ref.String())
 	}
 	now := stixTime(s.now())
 	first, last := r.First(), r.Last()
@@ -160,16 +194,45 @@ func (s *STIX) End(q query.Indicator) error {
 	return nil
 }
 
+// domainName writes a name's object, its refs one by one: a name may
+// resolve to hundreds of thousands of addresses. The members are in the
+// order encoding/json gives the other objects: sorted.
+func (s *STIX) domainName(n *stixName) error {
+	s.header()
+	if s.n > 0 {
+		s.w.WriteString(",\n")
+	}
+	s.n++
+	s.buf = appendJSONString(append(s.buf[:0], `{"id":`...), stixID("domain-name", n.name))
+	if len(n.refs) > 0 {
+		s.buf = append(s.buf, `,"resolves_to_refs":[`...)
+		for b := n.refs; len(b) > 0; b = b[len(stixRef{}):] {
+			if len(b) < len(n.refs) {
+				s.buf = append(s.buf, ',')
+			}
+			s.buf = append(append(append(s.buf, '"'), stixRef(b).String()...), '"')
+			if len(s.buf) > 32<<10 {
+				if _, err := s.w.Write(s.buf); err != nil {
+					return err
+				}
+				s.buf = s.buf[:0]
+			}
+		}
+		s.buf = append(s.buf, ']')
+	}
+	s.buf = append(s.buf, `,"spec_version":"2.1","type":"domain-name","value":`...)
+	s.buf = append(appendJSONString(s.buf, n.name), '}')
+	n.refs = nil
+	_, err := s.w.Write(s.buf)
+	return err
+}
+
 func (s *STIX) Close() error {
-	if !s.started && len(s.names) == 0 { // given no answer (--new, nothing new): nothing
+	if !s.started && s.names.len() == 0 { // given no answer (--new, nothing new): nothing
 		return nil
 	}
-	for _, name := range s.names {
-		obj := map[string]any{"type": "domain-name", "spec_version": "2.1", "id": stixID("domain-name", name), "value": name}
-		if refs := s.refs[name]; len(refs) > 0 {
-			obj["resolves_to_refs"] = refs
-		}
-		if err := s.object(obj); err != nil {
+	for i := range s.names.len() {
+		if err := s.domainName(s.names.at(i)); err != nil {
 			return err
 		}
 	}
