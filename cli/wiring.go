@@ -27,6 +27,7 @@ import (
 type command struct {
 	batch   *query.Batch // its Source is set last: it depends on most flags
 	format  string
+	holds   bool // the output holds the run until its end
 	out     output.Writer
 	report  *reporter
 	summary bool // say the summary line at the end
@@ -97,6 +98,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Terminal: tty,
 	}
 	c.out = output.New(c.format, stdout, opts)
+	c.holds = output.HoldsRun(c.format) || g.Report != ""
 	if g.Report != "" {
 		f, err := os.OpenFile(g.Report, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // what was looked up is private
 		if err != nil {

@@ -76,6 +76,17 @@ func New(format string, w io.Writer, o Options) Writer {
 	return NewJSONL(w, o)
 }
 
+// HoldsRun says whether a format holds what it draws until the run ends
+// (one time axis, one graph, a bundle's names), as the report does, rather
+// than streaming it.
+func HoldsRun(format string) bool {
+	switch format {
+	case "timeline", "stix", "dot", "graph":
+		return true
+	}
+	return false
+}
+
 // Tee writes to a primary writer and to others beside it (the --report):
 // jq outputs that are not records go to the primary only.
 func Tee(primary Writer, others ...Writer) Writer {
