@@ -23,8 +23,12 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"circl-pdns": func() { os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
-		"exits":      exits,
+		"circl-pdns": func() {
+			status := cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			peakMemory() // for BenchmarkCommand
+			os.Exit(status)
+		},
+		"exits": exits,
 	})
 }
 
@@ -286,5 +290,20 @@ func pdnsRequests(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		sort.Strings(hs)
 		fmt.Fprintln(ts.Stdout(), r.Indicator, strings.Join(hs, " "))
+	}
+}
+
+// peakMemory writes the process's peak resident memory (VmHWM, in kB) to
+// the file $CIRCL_PDNS_BENCH_HWM names, if set.
+func peakMemory() {
+	path := os.Getenv("CIRCL_PDNS_BENCH_HWM")
+	if path == "" {
+		return
+	}
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			os.WriteFile(path, []byte(strings.TrimSuffix(strings.TrimSpace(v), " kB")), 0o600)
+		}
 	}
 }
