@@ -370,6 +370,7 @@ func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 	transport.ResponseHeaderTimeout = g.Timeout
 	transport.DialContext = (&net.Dialer{Timeout: g.Timeout, KeepAlive: 30 * time.Second}).DialContext
 	transport.TLSHandshakeTimeout = g.Timeout
+	transport.ReadBufferSize = 64 << 10 // a large answer in reads of 64 KB, not 4 KB
 	return &query.Client{
 		Endpoint:           u,
 		HTTP:               &http.Client{Transport: transport, CheckRedirect: query.CheckRedirect},

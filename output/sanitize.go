@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"unicode"
@@ -69,10 +70,7 @@ func CSVCell(s string) string {
 // ASCII, the common case, is returned as it is; otherwise the result is
 // built in buf.
 func safeJSON(buf, line []byte) []byte {
-	i := 0
-	for i < len(line) && line[i] < 0x7f {
-		i++
-	}
+	i := asciiPrefix(line)
 	if i == len(line) {
 		return line
 	}
@@ -99,6 +97,23 @@ func safeJSON(buf, line []byte) []byte {
 		i += size
 	}
 	return dst
+}
+
+// asciiPrefix is the length of the run of bytes under 0x7f that line
+// starts with, looked at 8 bytes at a time.
+func asciiPrefix(line []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		if (x|(x+ones))&highs != 0 { // a byte with its high bit set, or 0x7f
+			break
+		}
+	}
+	for i < len(line) && line[i] < 0x7f {
+		i++
+	}
+	return i
 }
 
 // TerminalLines is Terminal for text of several lines: each line is

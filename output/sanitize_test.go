@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -64,6 +65,29 @@ func TestAppendJSONString(t *testing.T) {
 		b, _ := json.Marshal(s)
 		if got, want := string(appendJSONString(nil, s)), string(safeJSON(nil, b)); got != want {
 			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestASCIIPrefix(t *testing.T) {
+	naive := func(b []byte) int {
+		i := 0
+		for i < len(b) && b[i] < 0x7f {
+			i++
+		}
+		return i
+	}
+	for _, c := range []byte{0x00, 0x7e, 0x7f, 0x80, 0xff} {
+		for n := range 20 {
+			for at := range n + 1 {
+				b := bytes.Repeat([]byte{'a'}, n)
+				if at < n {
+					b[at] = c
+				}
+				if got, want := asciiPrefix(b), naive(b); got != want {
+					t.Errorf("%q: %d, want %d", b, got, want)
+				}
+			}
 		}
 	}
 }
