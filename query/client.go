@@ -85,6 +85,9 @@ func (e *StalledError) Error() string {
 // passed to sink are not passed again (within an answer, rrname, rrtype and
 // rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind Indicator, sink Sink) error {
+	if ind.Wildcard {
+		return &QueryError{Indicator: ind.Value, Err: ErrWildcard}
+	}
 	problem := sink.Problem
 	sink.Problem = func(err error) { problem(c.scrubErr(err)) }
 	return c.scrubErr(c.limited(ctx, ind, sink))
@@ -181,6 +184,9 @@ func (c *Client) request(ctx context.Context, ind Indicator, cursor string) (*ht
 	}
 	return req, nil
 }
+
+// ErrWildcard is the service asked for a wildcard, which it does not answer.
+var ErrWildcard = errors.New("the service answers names and addresses, not wildcards: ask a local store (--store) or dump (--source)")
 
 // page fetches one page and returns the cursor of the next one, if any.
 func (c *Client) page(parent context.Context, ind Indicator, cursor string, sink Sink, st *answer, attempt int) (next string, err error) {

@@ -14,8 +14,9 @@ import (
 
 // File answers queries from a local COF NDJSON dump, for air-gapped work and
 // demonstrations. A record answers an FQDN when its rrname or one of its
-// rdata values is that name, and an IP address when one of its rdata values
-// (or its rrname) is that address. The dump is read anew for each query, so
+// rdata values is that name, an IP address when one of its rdata values
+// (or its rrname) is that address, and a wildcard (*.example.com) when one
+// of them is a name under it. The dump is read anew for each query, so
 // memory does not grow with its size.
 type File struct {
 	Path           string
@@ -55,12 +56,23 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if slices.Contains(rec.Names(), ind.Value) {
+		if rec.Answers(ind) {
 			if err := sink.Record(rec); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// Answers says whether the record answers a query for ind: one of its
+// Names is ind, or, for a wildcard, is under its name.
+func (r *Record) Answers(ind Indicator) bool {
+	if !ind.Wildcard {
+		return slices.Contains(r.Names(), ind.Value)
+	}
+	return slices.ContainsFunc(r.Names(), func(n string) bool {
+		return strings.HasSuffix(n, ind.Suffix()) && IsIndicator(n)
+	})
 }
 
 // Names are the indicators a record answers a query for: its rrname and

@@ -41,7 +41,14 @@ type Indicator struct {
 	Pivoting bool
 	Hop      int
 	Via      string
+	// Wildcard: Value is "*." and a name, asking for every name under it
+	// (not the name itself); only a local store or dump answers it.
+	Wildcard bool
 }
+
+// Suffix is what the names a wildcard asks for end in: ".example.com"
+// for "*.example.com".
+func (i Indicator) Suffix() string { return strings.TrimPrefix(i.Value, "*") }
 
 func (i Indicator) String() string { return i.Value }
 
@@ -100,8 +107,9 @@ var lookup = idna.New(
 
 // ParseIndicator turns one line of user input into an Indicator. It refangs,
 // reduces a URL or host:port to its host, canonicalises addresses and converts
-// internationalised names to their A-label. It refuses what CIRCL cannot
-// answer: e-mail addresses, hashes, CIDR blocks, wildcards.
+// internationalised names to their A-label. It refuses what no source can
+// answer: e-mail addresses, hashes, CIDR blocks, wildcards other than a
+// leading "*." (which only a local store or dump answers).
 func ParseIndicator(text string) (Indicator, error) {
 	s := strings.TrimSpace(text)
 	switch {
@@ -128,10 +136,50 @@ func ParseIndicator(text string) (Indicator, error) {
 	if strings.ContainsRune(host, '@') {
 		return Indicator{}, notIndicator("an e-mail address")
 	}
+	if base, ok := strings.CutPrefix(host, "*."); ok && !strings.ContainsRune(base, '*') {
+		ind, err := parseName(base) // "*.example.com": the names under example.com
+		if err != nil {
+			return Indicator{}, err
+		}
+		return Indicator{Value: "*." + ind.Value, Kind: FQDN, Wildcard: true}, nil
+	}
 	if strings.ContainsRune(host, '*') {
-		return Indicator{}, notIndicator("a wildcard")
+		return Indicator{}, notIndicator("a wildcard other than *.name")
 	}
 	return parseName(host)
+}
+
+// IsIndicator says whether s is an indicator's value as ParseIndicator
+// gives it: a canonical address, or a name in lower case, as an A-label,
+// without the final dot. A record's name or rdata that is not (a TXT
+// string, "10 mx.example.com." for an MX) answers no query. Plain names
+// are checked here, quickly; others as ParseIndicator checks them.
+func IsIndicator(s string) bool {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Zone() == "" && !a.Is4In6() && a.String() == s
+	}
+	if len(s) == 0 || len(s) > 253 || strings.Contains(s, "xn--") {
+		return slowIsIndicator(s)
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if c := l[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return slowIsIndicator(s) // upper case, or not ASCII: not canonical, or an IDN
+			}
+		}
+	}
+	// as parseName: a TLD is never all digits, a lone label looks like one
+	tld := labels[len(labels)-1]
+	return strings.Trim(tld, "0123456789") != "" && (len(labels) > 1 || isTLD(tld))
+}
+
+func slowIsIndicator(s string) bool {
+	ind, err := ParseIndicator(s)
+	return err == nil && !ind.Wildcard && ind.Value == s
 }
 
 // hostOf reduces a URL, host:port, [v6]:port or host/path to the host part.
@@ -208,7 +256,10 @@ func parseName(s string) (Indicator, error) {
 	}
 	labels := strings.Split(name, ".")
 	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 {
+		if len(l) == 0 {
+			return Indicator{}, notIndicator("an empty label")
+		}
+		if len(l) > 63 {
 			return Indicator{}, notIndicator("a label of more than 63 bytes")
 		}
 		for i := 0; i < len(l); i++ {

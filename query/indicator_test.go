@@ -66,6 +66,25 @@ func TestParseIndicator(t *testing.T) {
 	}
 }
 
+// A leading "*." asks for the names under a domain (a store or a dump
+// answers it); the name is canonicalised as any other.
+func TestParseIndicatorWildcard(t *testing.T) {
+	for in, want := range map[string]string{
+		"*.example.com":         "*.example.com",
+		"*.EXAMPLE[.]com.":      "*.example.com",
+		"*.bücher.example":      "*.xn--bcher-kva.example",
+		"  *.sub.example.org  ": "*.sub.example.org",
+	} {
+		got, err := ParseIndicator(in)
+		if err != nil || got.Value != want || !got.Wildcard || got.Kind != FQDN || got.Suffix() != want[1:] {
+			t.Errorf("ParseIndicator(%q) = %+v, %v; want %s", in, got, err, want)
+		}
+	}
+	if got, _ := ParseIndicator("example.com"); got.Wildcard {
+		t.Error("example.com is no wildcard")
+	}
+}
+
 func TestParseIndicatorRefuses(t *testing.T) {
 	tests := []struct{ in, why string }{
 		{"", "empty"},
@@ -76,7 +95,11 @@ func TestParseIndicatorRefuses(t *testing.T) {
 		{"da39a3ee5e6b4b0d3255bfef95601890afd80709", "hash"},
 		{"10.0.0.0/8", "CIDR"},
 		{"2001:db8::/32", "CIDR"},
-		{"*.example.com", "wildcard"},
+		{"*example.com", "wildcard"},
+		{"www.*.example.com", "wildcard"},
+		{"*.*.example.com", "wildcard"},
+		{"*.", "empty label"},
+		{"*.com..", "empty label"},
 		{"example..com", "empty label"},
 		{".example.com", "empty label"},
 		{"999.1.1.1", "malformed address"},
@@ -137,4 +160,20 @@ func FuzzParseIndicator(f *testing.F) {
 			t.Fatalf("ParseIndicator(%q) = %v, but again gives %v, %v", s, ind, again, err)
 		}
 	})
+}
+
+// IsIndicator agrees with ParseIndicator: its quick path is exact.
+func TestIsIndicator(t *testing.T) {
+	for _, s := range []string{
+		"example.com", "www.threatq.com", "a_b.example", "r3---sn-x.googlevideo.com", "com", "xn--bcher-kva.example",
+		"192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "2001:DB8::1", "fe80::1%eth0",
+		"Example.com", "example.com.", "10 mx.example.com", "v=spf1 -all", "1.2.3", "example.123", "abc123",
+		"bücher.example", "xn--zz.example", "a..b", "", ".", "*.example.com", strings.Repeat("a", 64) + ".com",
+	} {
+		ind, err := ParseIndicator(s)
+		want := err == nil && !ind.Wildcard && ind.Value == s
+		if got := IsIndicator(s); got != want {
+			t.Errorf("IsIndicator(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
