@@ -102,6 +102,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if g.CachePrune {
 		return prune(&g, stderr)
 	}
+	if g.Import {
+		return importDumps(ctx, &g, stdin, stderr)
+	}
 	cmd, err := newCommand(&g, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)

@@ -17,7 +17,7 @@ import (
 // grammar is the whole command line. Flags beat environment variables,
 // which beat the config file, which beats the defaults.
 type grammar struct {
-	Indicators []string `arg:"" optional:"" name:"indicator" help:"FQDNs or IP addresses to look up (defanged forms and URLs are accepted). With none, or \"-\", they are read from standard input, one per line."`
+	Indicators []string `arg:"" optional:"" name:"indicator" help:"FQDNs or IP addresses to look up (defanged forms and URLs are accepted; *.name for the names under a domain, from --store or --source). With none, or \"-\", they are read from standard input, one per line. With --import: the dumps to load."`
 
 	// Connection
 	Host           string        `group:"connection" default:"www.circl.lu" env:"CIRCL_PDNS_HOST" help:"Host name or address of the CIRCL Passive DNS server."`
@@ -39,6 +39,10 @@ type grammar struct {
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
 	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" predictor:"file" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config         configFlag    `group:"connection" placeholder:"FILE" predictor:"file" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
+
+	// Store
+	Store  string `group:"store" placeholder:"PATH" predictor:"file" env:"CIRCL_PDNS_STORE" help:"Answer from the local store at PATH (an SQLite file that --import fills) instead of a server: by index, and *.name for every name under a domain."`
+	Import bool   `group:"store" help:"Load the COF dumps given as arguments (- or none: standard input; gzip is recognised) into the store (--store, default $XDG_DATA_HOME/circl-pdns/store.db), merging records, then exit."`
 
 	// Cache
 	Cache      bool          `group:"cache" env:"CIRCL_PDNS_CACHE" help:"Keep whole answers on disk and answer from them while they are fresh."`
@@ -101,6 +105,7 @@ type grammar struct {
 
 var groups = []kong.Group{
 	{Key: "connection", Title: "Connection:"},
+	{Key: "store", Title: "Store:", Description: "A team's own sensor dumps, indexed: import them once, then ask them as a server."},
 	{Key: "cache", Title: "Cache:"},
 	{Key: "batch", Title: "Batch:"},
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},

@@ -20,6 +20,9 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 		// rather than twice, for a little more time (README, Performance).
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
+	if c.closer != nil {
+		defer c.closer.Close()
+	}
 	h := &handler{out: c.out, format: c.format, report: c.report}
 	err := c.batch.Run(ctx, in, h)
 	closeErr := c.out.Close()

@@ -30,7 +30,8 @@ type command struct {
 	holds   bool // the output holds the run until its end
 	out     output.Writer
 	report  *reporter
-	summary bool // say the summary line at the end
+	summary bool      // say the summary line at the end
+	closer  io.Closer // what the source holds open (the store), if anything
 }
 
 func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
@@ -105,6 +106,18 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			return nil, usageError{fmt.Errorf("--report: %w", err)}
 		}
 		c.out = output.Tee(c.out, reportFile{output.NewReport(f, opts), f})
+	}
+	if g.Store != "" {
+		if g.Source != "" || g.Cache || g.Offline || g.Refresh {
+			return nil, usageError{errors.New("--store answers from the store: it does not go with --source, --cache, --offline or --refresh")}
+		}
+		store, err := query.OpenStore(g.Store, false)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--store %w", err)}
+		}
+		c.batch.Source, c.closer = store, store
+		abs, _ := filepath.Abs(g.Store)
+		return c, c.watch(g, "store:"+abs)
 	}
 	if g.Source != "" {
 		if g.Cache || g.Offline || g.Refresh {

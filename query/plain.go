@@ -137,7 +137,7 @@ func decodePlain(line []byte, a *arena) (r Record, ok bool) {
 			if v[0] < '0' || v[0] > '9' { // a string, or null
 				return r, false
 			}
-			*r.number(string(key)) = plainInt(v)
+			r.setNumber(string(key), plainInt(v))
 		case "rrdata", "query", "hop", "via": // renamed, or replaced by output
 			return r, false
 		}

@@ -39,6 +39,7 @@ type Record struct {
 	// plain: Raw is compact and in the form output writes (decodePlain);
 	// fields is not filled in.
 	plain bool
+	given uint8 // the numeric members given as numbers: bits in numberKeys' order
 }
 
 // Members are the record's members as received, known and unknown ones,
@@ -198,7 +199,7 @@ func (r *Record) set(key, v string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		*r.number(key) = n
+		r.setNumber(key, n)
 		if plain {
 			return v, nil
 		}
@@ -234,20 +235,27 @@ func (r *Record) set(key, v string) (string, error) {
 	return v, nil
 }
 
-// number is the field of a numeric member: time_first, time_last, count,
-// zone_time_first or zone_time_last.
-func (r *Record) number(key string) *int64 {
-	switch key {
-	case "time_first":
-		return &r.TimeFirst
-	case "time_last":
-		return &r.TimeLast
-	case "count":
-		return &r.Count
-	case "zone_time_first":
-		return &r.ZoneTimeFirst
+// numberKeys are the numeric members, in the order of Record.given's bits.
+var numberKeys = [...]string{"time_first", "time_last", "count", "zone_time_first", "zone_time_last"}
+
+// setNumber stores the value of a numeric member (one of numberKeys), and
+// notes that it was given.
+func (r *Record) setNumber(key string, n int64) {
+	fields := [...]*int64{&r.TimeFirst, &r.TimeLast, &r.Count, &r.ZoneTimeFirst, &r.ZoneTimeLast}
+	for i, k := range numberKeys {
+		if k == key {
+			*fields[i] = n
+			r.given |= 1 << i
+		}
 	}
-	return &r.ZoneTimeLast
+}
+
+// Given says whether the numeric member key (time_first, time_last, count,
+// zone_time_first or zone_time_last) was given as a number: a record
+// without a count, or with "count": null, has Count 0 but no count given.
+func (r *Record) Given(key string) bool {
+	i := slices.Index(numberKeys[:], key)
+	return i >= 0 && r.given&(1<<i) != 0
 }
 
 // parseInt reads a JSON number or a string holding one; a fractional value

@@ -69,8 +69,13 @@ func TestDecodeRecord(t *testing.T) {
 			if raw != tt.in && !(got.plain && raw == compact) {
 				t.Errorf("Raw %q, want the line as it is (or compact)", raw)
 			}
+			for _, k := range numberKeys { // given: written as a number
+				if want := strings.Contains(tt.json, `"`+k+`":`) && !strings.Contains(tt.json, `"`+k+`":null`); got.Given(k) != want {
+					t.Errorf("Given(%s) = %v, want %v", k, got.Given(k), want)
+				}
+			}
 			typed := got
-			typed.fields, typed.Raw, typed.plain = nil, "", false
+			typed.fields, typed.Raw, typed.plain, typed.given = nil, "", false, 0
 			if !reflect.DeepEqual(typed, tt.want) {
 				t.Errorf("got %+v\nwant %+v", typed, tt.want)
 			}
@@ -152,7 +157,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			if !reflect.DeepEqual(plain.Members(), general.Members()) {
 				t.Fatalf("%q: members %v, want %v", s, plain.Members(), general.Members())
 			}
-			plain.Raw, plain.plain, general.Raw, general.fields = "", false, "", nil
+			plain.Raw, plain.plain, general.Raw, general.fields = "", false, "", nil // given stays: it must agree
 			if !reflect.DeepEqual(plain, general) {
 				t.Fatalf("%q: the fast path gives %+v, the general one %+v", s, plain, general)
 			}

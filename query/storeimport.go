@@ -1,0 +1,365 @@
+package query
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// ImportStats says what an import did.
+type ImportStats struct {
+	Read    int   // records read (the refused ones too)
+	New     int   // rows added to the store
+	Merged  int   // records merged into a row: one already there, or one read before
+	Refused int   // bad records, skipped
+	Bytes   int64 // bytes read from the dumps (compressed, for a gzip file)
+}
+
+// Import loads COF dumps into a store, all in one transaction: until
+// Commit, queries see the store as it was, and an import that is stopped
+// (interrupted, killed, failed) leaves it as it was. Records are merged
+// into the rows of the store as they are written (storeSchema), so that
+// memory does not grow with the dumps.
+type Import struct {
+	store *Store
+	// MaxRecordBytes bounds a record, as for every source (0 means
+	// DefaultMaxRecordBytes).
+	MaxRecordBytes int
+	// Problem receives each bad record, which is skipped.
+	Problem func(error)
+	// Progress, if set, receives the counts after each batch.
+	Progress func(ImportStats)
+
+	lock    *os.File
+	conn    *sql.Conn
+	tx      *sql.Tx
+	upsert  *sql.Stmt    // importRows rows at a time
+	stats   ImportStats  // with Bytes of the dumps read whole
+	staged  int          // records since the last merge
+	pending []any        // the arguments of rows not yet written
+	multi   []multiKeys  // the keys of rdata arrays, written at the merge
+	maxID   int64        // the largest row id before the batch
+	cur     *byteCounter // the dump being read
+	// indexAtEnd: the store was empty; the key indexes are made at the end
+	indexAtEnd bool
+	enc        *json.Encoder
+	encBuf     bytes.Buffer
+}
+
+const (
+	importBatch   = 10_000 // records between two reports of progress
+	importRows    = 100    // rows in one statement
+	importColumns = 9
+)
+
+// multiKeys are the keys of a record whose rdata array holds more than one
+// indicator: they go to the data_keys table.
+type multiKeys struct {
+	rrname, rrtype, rdata string
+	keys                  []string
+}
+
+// upsertRecords merges rows into the store: the COF key is unique; the
+// times are the earliest and the latest, the counts add up, and the rest
+// (the record as first imported) stays.
+const upsertRecords = `INSERT INTO records (rrname, rrtype, rdata, time_first, time_last, count, record, name_key, data_key) VALUES %s
+ ON CONFLICT (rrname, rrtype, rdata) DO UPDATE SET
+   time_first = coalesce(min(records.time_first, excluded.time_first), records.time_first, excluded.time_first),
+   time_last = coalesce(max(records.time_last, excluded.time_last), records.time_last, excluded.time_last),
+   count = CASE WHEN records.count IS NULL AND excluded.count IS NULL THEN NULL
+           ELSE coalesce(records.count, 0) + coalesce(excluded.count, 0) END`
+
+// BeginImport starts an import into s. Another import into the same store
+// is waited for (waiting is called first, if it must wait); queries are not.
+func (s *Store) BeginImport(ctx context.Context, waiting func()) (*Import, error) {
+	lock, err := os.OpenFile(s.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if waiting != nil {
+			waiting()
+		}
+		if err := flockContext(ctx, lock); err != nil {
+			lock.Close()
+			return nil, err
+		}
+	}
+	im := &Import{store: s, lock: lock}
+	if err := im.begin(ctx); err != nil {
+		im.Rollback()
+		return nil, err
+	}
+	return im, nil
+}
+
+// flockContext takes the lock, giving up when ctx is done.
+func flockContext(ctx context.Context, lock *os.File) error {
+	done := make(chan error, 1)
+	go func() { done <- syscall.Flock(int(lock.Fd()), syscall.LOCK_EX) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		lock.Close() // the lock, if it comes, goes with the file
+		return ctx.Err()
+	}
+}
+
+func (im *Import) begin(ctx context.Context) (err error) {
+	if im.conn, err = im.store.db.Conn(ctx); err != nil {
+		return err
+	}
+	if im.tx, err = im.conn.BeginTx(ctx, nil); err != nil {
+		return err
+	}
+	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&im.maxID); err != nil {
+		return err
+	}
+	if im.maxID == 0 { // an empty store: its key indexes are made at the end
+		if _, err := im.tx.ExecContext(ctx, `DROP INDEX records_name_key; DROP INDEX records_data_key`); err != nil {
+			return err
+		}
+		im.indexAtEnd = true
+	}
+	im.upsert, err = im.tx.PrepareContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(importRows, importColumns)))
+	im.enc = json.NewEncoder(&im.encBuf)
+	im.enc.SetEscapeHTML(false)
+	return err
+}
+
+// rowsOf is the VALUES of n rows of cols parameters each.
+func rowsOf(n, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
+// Read imports one dump, named name in messages: COF records in any layout
+// the record stage reads, gzip-compressed or not.
+func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
+	counted := &byteCounter{r: r}
+	im.cur = counted
+	defer func() { im.stats.Bytes += counted.n; im.cur = nil }()
+	br := bufio.NewReaderSize(counted, 64<<10)
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		in = zr
+	}
+	rr := NewRecordReader(in, im.MaxRecordBytes)
+	for {
+		rec, err := rr.Next()
+		var bad *BadRecordError
+		var tooLong *LineTooLongError
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			return nil
+		case errors.As(err, &bad), errors.As(err, &tooLong):
+			im.stats.Read++
+			im.stats.Refused++
+			line := rr.Lines()
+			if bad != nil {
+				line = bad.Line
+			}
+			if im.Problem != nil {
+				im.Problem(&RecordError{Indicator: name, Where: fmt.Sprintf("line %d", line), Err: err})
+			}
+			continue
+		case errors.As(err, new(*AnswerError)):
+			return fmt.Errorf("%s: the file is %v", name, err)
+		case err == errCut:
+			return fmt.Errorf("%s: the file ends inside a record", name)
+		default:
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		im.stats.Read++
+		if err := im.add(ctx, &rec); err != nil {
+			return err
+		}
+	}
+}
+
+// add writes one record, a statement of importRows at a time.
+func (im *Import) add(ctx context.Context, r *Record) error {
+	var nameKey, dataKey any
+	if n := indicatorOf(r.RRName); n != "" {
+		nameKey = storeKey(n)
+	}
+	var keys []string
+	for _, v := range r.RData {
+		if n := indicatorOf(v); n != "" {
+			keys = append(keys, storeKey(n))
+		}
+	}
+	rdata, err := im.rdataJSON(r)
+	if err != nil {
+		return err
+	}
+	switch len(keys) {
+	case 0:
+	case 1:
+		dataKey = keys[0]
+	default: // an array with several: rows of their own
+		im.multi = append(im.multi, multiKeys{r.RRName, r.RRType, rdata, keys})
+	}
+	record := r.Raw
+	if !r.plain {
+		record = string(r.AppendJSON(nil))
+	}
+	im.pending = append(im.pending, r.RRName, r.RRType, rdata, r.number(0), r.number(1), r.number(2), record, nameKey, dataKey)
+	if len(im.pending) == importRows*importColumns {
+		if _, err := im.upsert.ExecContext(ctx, im.pending...); err != nil {
+			return err
+		}
+		clear(im.pending)
+		im.pending = im.pending[:0]
+	}
+	if im.staged++; im.staged == importBatch {
+		return im.merge(ctx)
+	}
+	return nil
+}
+
+// number is the numeric member i of numberKeys, or nil when it was not given.
+func (r *Record) number(i int) any {
+	if r.Given(numberKeys[i]) {
+		return *[...]*int64{&r.TimeFirst, &r.TimeLast, &r.Count}[i]
+	}
+	return nil
+}
+
+// indicatorOf is the indicator a record's name or rdata value stands for
+// (as Names writes it), or "" if it is none.
+func indicatorOf(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		s = a.Unmap().String()
+	} else {
+		s = strings.ToLower(strings.TrimSuffix(s, "."))
+	}
+	if !IsIndicator(s) {
+		return ""
+	}
+	return s
+}
+
+// rdataJSON is the rdata member as the store keys it: the same text for
+// the same value, however it was written.
+func (im *Import) rdataJSON(r *Record) (string, error) {
+	if r.plain { // one plain string
+		return `"` + r.RData[0] + `"`, nil
+	}
+	for _, f := range r.fields {
+		if f.Key == "rdata" {
+			im.encBuf.Reset()
+			if err := im.enc.Encode(jsonValue(f.Value)); err != nil {
+				return "", err
+			}
+			return strings.TrimSuffix(im.encBuf.String(), "\n"), nil
+		}
+	}
+	return "", errors.New("a record without rdata") // DecodeRecord refuses those
+}
+
+// merge writes what is pending, and counts.
+func (im *Import) merge(ctx context.Context) error {
+	if n := len(im.pending) / importColumns; n > 0 {
+		if _, err := im.tx.ExecContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(n, importColumns)), im.pending...); err != nil {
+			return err
+		}
+		clear(im.pending)
+		im.pending = im.pending[:0]
+	}
+	for _, m := range im.multi {
+		for _, key := range m.keys {
+			if _, err := im.tx.ExecContext(ctx, `INSERT OR IGNORE INTO data_keys (key, record)
+			 SELECT ?, id FROM records WHERE rrname = ? AND rrtype = ? AND rdata = ?`, key, m.rrname, m.rrtype, m.rdata); err != nil {
+				return err
+			}
+		}
+	}
+	im.multi = im.multi[:0]
+	var maxID int64
+	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&maxID); err != nil {
+		return err
+	}
+	im.stats.New += int(maxID - im.maxID)
+	im.maxID = maxID
+	im.stats.Merged = im.stats.Read - im.stats.Refused - im.stats.New // everything read is written now
+	im.staged = 0
+	if im.Progress != nil {
+		im.Progress(im.Stats())
+	}
+	return nil
+}
+
+// Stats are the counts so far.
+func (im *Import) Stats() ImportStats {
+	st := im.stats
+	if im.cur != nil {
+		st.Bytes += im.cur.n
+	}
+	return st
+}
+
+// Commit merges what is staged and makes the import visible.
+func (im *Import) Commit(ctx context.Context) (ImportStats, error) {
+	defer im.Rollback()
+	if err := im.merge(ctx); err != nil {
+		return im.stats, err
+	}
+	if im.indexAtEnd {
+		// sorted in temporary files, not in memory: a store of any size
+		if _, err := im.tx.ExecContext(ctx, `PRAGMA temp_store = FILE; `+storeKeyIndexes+`; PRAGMA temp_store = MEMORY`); err != nil {
+			return im.stats, err
+		}
+	}
+	if err := im.tx.Commit(); err != nil {
+		return im.stats, err
+	}
+	return im.stats, nil
+}
+
+// Rollback ends an import, leaving the store as it was if it was not
+// committed, and lets the next import in.
+func (im *Import) Rollback() {
+	if im.upsert != nil {
+		im.upsert.Close()
+	}
+	if im.tx != nil {
+		im.tx.Rollback()
+	}
+	if im.conn != nil {
+		im.conn.Close()
+	}
+	if im.lock != nil {
+		im.lock.Close() // and its lock
+		im.lock = nil
+	}
+}
+
+// byteCounter counts the bytes read through it.
+type byteCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
