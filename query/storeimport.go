@@ -176,6 +176,9 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 			if bad != nil {
 				line = bad.Line
 			}
+			if bad != nil {
+				err = bad.Err
+			}
 			if im.Problem != nil {
 				im.Problem(&RecordError{Indicator: name, Where: fmt.Sprintf("line %d", line), Err: err})
 			}
@@ -187,7 +190,9 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 		default:
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		im.stats.Read++
+		if im.stats.Read++; im.stats.Read%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err := im.add(ctx, &rec); err != nil {
 			return err
 		}
@@ -223,6 +228,9 @@ func (im *Import) add(ctx context.Context, r *Record) error {
 	}
 	im.pending = append(im.pending, r.RRName, r.RRType, rdata, r.number(0), r.number(1), r.number(2), record, nameKey, dataKey)
 	if len(im.pending) == importRows*importColumns {
+		if err := ctx.Err(); err != nil {
+			return err // and the transaction is rolled back
+		}
 		if _, err := im.upsert.ExecContext(ctx, im.pending...); err != nil {
 			return err
 		}
