@@ -79,6 +79,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("DEMO", filepath.Join(testdata, "demo.ndjson"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".local", "share"))
 			// for a script that runs the go command (the Install build): the
 			// caches of this machine, and never the network
 			for _, k := range []string{"GOMODCACHE", "GOCACHE", "GOFLAGS"} {
