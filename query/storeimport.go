@@ -40,16 +40,14 @@ type Import struct {
 	// Progress, if set, receives the counts after each batch.
 	Progress func(ImportStats)
 
-	lock    *os.File
-	conn    *sql.Conn
-	tx      *sql.Tx
-	upsert  *sql.Stmt    // importRows rows at a time
-	stats   ImportStats  // with Bytes of the dumps read whole
-	staged  int          // records since the last merge
-	pending []any        // the arguments of rows not yet written
-	multi   []multiKeys  // the keys of rdata arrays, written at the merge
-	maxID   int64        // the largest row id before the batch
-	cur     *byteCounter // the dump being read
+	lock   *os.File
+	conn   *sql.Conn
+	tx     *sql.Tx
+	upsert *sql.Stmt    // importRows rows at a time
+	stats  ImportStats  // with Bytes of the dumps read whole
+	staged int          // records read since the last count
+	maxID  int64        // the largest row id before the batch
+	cur    *byteCounter // the dump being read
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
 	enc        *json.Encoder
@@ -133,8 +131,6 @@ func (im *Import) begin(ctx context.Context) (err error) {
 		im.indexAtEnd = true
 	}
 	im.upsert, err = im.tx.PrepareContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(importRows, importColumns)))
-	im.enc = json.NewEncoder(&im.encBuf)
-	im.enc.SetEscapeHTML(false)
 	return err
 }
 
@@ -145,7 +141,8 @@ func rowsOf(n, cols int) string {
 }
 
 // Read imports one dump, named name in messages: COF records in any layout
-// the record stage reads, gzip-compressed or not.
+// the record stage reads, gzip-compressed or not. The records are decoded
+// in a goroutine of their own while the store writes the ones before.
 func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 	counted := &byteCounter{r: r}
 	im.cur = counted
@@ -160,7 +157,55 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 		defer zr.Close()
 		in = zr
 	}
-	rr := NewRecordReader(in, im.MaxRecordBytes)
+	chunks := make(chan *importChunk, 4)
+	stop := make(chan struct{})
+	defer close(stop)
+	go decodeDump(NewRecordReader(in, im.MaxRecordBytes), name, chunks, stop)
+	for c := range chunks {
+		for _, p := range c.problems {
+			if im.Problem != nil {
+				im.Problem(p)
+			}
+		}
+		im.stats.Read += c.read
+		im.stats.Refused += len(c.problems)
+		if err := ctx.Err(); err != nil {
+			return err // and the transaction is rolled back
+		}
+		if err := im.write(ctx, c); err != nil {
+			return err
+		}
+		if c.err != nil {
+			return c.err
+		}
+	}
+	return nil
+}
+
+// importChunk is up to importRows records of a dump, ready to write.
+type importChunk struct {
+	rows     []any // importColumns a row
+	multi    []multiKeys
+	problems []error // bad records, skipped
+	read     int     // records read, bad ones too
+	err      error   // what ended the dump early
+}
+
+// decodeDump reads the records of a dump into chunks, until its end or
+// until stop is closed.
+func decodeDump(rr *RecordReader, name string, chunks chan<- *importChunk, stop <-chan struct{}) {
+	defer close(chunks)
+	enc := &rdataEncoder{}
+	c := &importChunk{}
+	send := func() bool {
+		select {
+		case chunks <- c:
+			c = &importChunk{}
+			return true
+		case <-stop:
+			return false
+		}
+	}
 	for {
 		rec, err := rr.Next()
 		var bad *BadRecordError
@@ -168,39 +213,41 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 		switch {
 		case err == nil:
 		case err == io.EOF:
-			return nil
+			send()
+			return
 		case errors.As(err, &bad), errors.As(err, &tooLong):
-			im.stats.Read++
-			im.stats.Refused++
+			c.read++
 			line := rr.Lines()
 			if bad != nil {
-				line = bad.Line
+				line, err = bad.Line, bad.Err
 			}
-			if bad != nil {
-				err = bad.Err
-			}
-			if im.Problem != nil {
-				im.Problem(&RecordError{Indicator: name, Where: fmt.Sprintf("line %d", line), Err: err})
-			}
+			c.problems = append(c.problems, &RecordError{Indicator: name, Where: fmt.Sprintf("line %d", line), Err: err})
 			continue
 		case errors.As(err, new(*AnswerError)):
-			return fmt.Errorf("%s: the file is %v", name, err)
+			c.err = fmt.Errorf("%s: the file is %v", name, err)
 		case err == errCut:
-			return fmt.Errorf("%s: the file ends inside a record", name)
+			c.err = fmt.Errorf("%s: the file ends inside a record", name)
 		default:
-			return fmt.Errorf("%s: %w", name, err)
+			c.err = fmt.Errorf("%s: %w", name, err)
 		}
-		if im.stats.Read++; im.stats.Read%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if c.err != nil {
+			send()
+			return
 		}
-		if err := im.add(ctx, &rec); err != nil {
-			return err
+		c.read++
+		if err := c.add(&rec, enc); err != nil {
+			c.err = err
+			send()
+			return
+		}
+		if len(c.rows) == importRows*importColumns && !send() {
+			return
 		}
 	}
 }
 
-// add writes one record, a statement of importRows at a time.
-func (im *Import) add(ctx context.Context, r *Record) error {
+// add makes the row of one record.
+func (c *importChunk) add(r *Record, enc *rdataEncoder) error {
 	var nameKey, dataKey any
 	if n := indicatorOf(r.RRName); n != "" {
 		nameKey = storeKey(n)
@@ -211,7 +258,7 @@ func (im *Import) add(ctx context.Context, r *Record) error {
 			keys = append(keys, storeKey(n))
 		}
 	}
-	rdata, err := im.rdataJSON(r)
+	rdata, err := enc.rdataJSON(r)
 	if err != nil {
 		return err
 	}
@@ -220,25 +267,38 @@ func (im *Import) add(ctx context.Context, r *Record) error {
 	case 1:
 		dataKey = keys[0]
 	default: // an array with several: rows of their own
-		im.multi = append(im.multi, multiKeys{r.RRName, r.RRType, rdata, keys})
+		c.multi = append(c.multi, multiKeys{r.RRName, r.RRType, rdata, keys})
 	}
 	record := r.Raw
 	if !r.plain {
 		record = string(r.AppendJSON(nil))
 	}
-	im.pending = append(im.pending, r.RRName, r.RRType, rdata, r.number(0), r.number(1), r.number(2), record, nameKey, dataKey)
-	if len(im.pending) == importRows*importColumns {
-		if err := ctx.Err(); err != nil {
-			return err // and the transaction is rolled back
-		}
-		if _, err := im.upsert.ExecContext(ctx, im.pending...); err != nil {
+	c.rows = append(c.rows, r.RRName, r.RRType, rdata, r.number(0), r.number(1), r.number(2), record, nameKey, dataKey)
+	return nil
+}
+
+// write writes a chunk into the store, and says the progress every
+// importBatch records.
+func (im *Import) write(ctx context.Context, c *importChunk) error {
+	if n := len(c.rows) / importColumns; n == importRows {
+		if _, err := im.upsert.ExecContext(ctx, c.rows...); err != nil {
 			return err
 		}
-		clear(im.pending)
-		im.pending = im.pending[:0]
+	} else if n > 0 {
+		if _, err := im.tx.ExecContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(n, importColumns)), c.rows...); err != nil {
+			return err
+		}
 	}
-	if im.staged++; im.staged == importBatch {
-		return im.merge(ctx)
+	for _, m := range c.multi {
+		for _, key := range m.keys {
+			if _, err := im.tx.ExecContext(ctx, `INSERT OR IGNORE INTO data_keys (key, record)
+			 SELECT ?, id FROM records WHERE rrname = ? AND rrtype = ? AND rdata = ?`, key, m.rrname, m.rrtype, m.rdata); err != nil {
+				return err
+			}
+		}
+	}
+	if im.staged += c.read; im.staged >= importBatch {
+		return im.count(ctx)
 	}
 	return nil
 }
@@ -265,42 +325,35 @@ func indicatorOf(s string) string {
 	return s
 }
 
-// rdataJSON is the rdata member as the store keys it: the same text for
-// the same value, however it was written.
-func (im *Import) rdataJSON(r *Record) (string, error) {
+// rdataEncoder writes the rdata member as the store keys it: the same text
+// for the same value, however it was written.
+type rdataEncoder struct {
+	enc *json.Encoder
+	buf bytes.Buffer
+}
+
+func (e *rdataEncoder) rdataJSON(r *Record) (string, error) {
 	if r.plain { // one plain string
 		return `"` + r.RData[0] + `"`, nil
 	}
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+		e.enc.SetEscapeHTML(false)
+	}
 	for _, f := range r.fields {
 		if f.Key == "rdata" {
-			im.encBuf.Reset()
-			if err := im.enc.Encode(jsonValue(f.Value)); err != nil {
+			e.buf.Reset()
+			if err := e.enc.Encode(jsonValue(f.Value)); err != nil {
 				return "", err
 			}
-			return strings.TrimSuffix(im.encBuf.String(), "\n"), nil
+			return strings.TrimSuffix(e.buf.String(), "\n"), nil
 		}
 	}
 	return "", errors.New("a record without rdata") // DecodeRecord refuses those
 }
 
-// merge writes what is pending, and counts.
-func (im *Import) merge(ctx context.Context) error {
-	if n := len(im.pending) / importColumns; n > 0 {
-		if _, err := im.tx.ExecContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(n, importColumns)), im.pending...); err != nil {
-			return err
-		}
-		clear(im.pending)
-		im.pending = im.pending[:0]
-	}
-	for _, m := range im.multi {
-		for _, key := range m.keys {
-			if _, err := im.tx.ExecContext(ctx, `INSERT OR IGNORE INTO data_keys (key, record)
-			 SELECT ?, id FROM records WHERE rrname = ? AND rrtype = ? AND rdata = ?`, key, m.rrname, m.rrtype, m.rdata); err != nil {
-				return err
-			}
-		}
-	}
-	im.multi = im.multi[:0]
+// count counts the rows added, and says the progress.
+func (im *Import) count(ctx context.Context) error {
 	var maxID int64
 	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&maxID); err != nil {
 		return err
@@ -327,7 +380,7 @@ func (im *Import) Stats() ImportStats {
 // Commit merges what is staged and makes the import visible.
 func (im *Import) Commit(ctx context.Context) (ImportStats, error) {
 	defer im.Rollback()
-	if err := im.merge(ctx); err != nil {
+	if err := im.count(ctx); err != nil {
 		return im.stats, err
 	}
 	if im.indexAtEnd {

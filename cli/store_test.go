@@ -1,0 +1,73 @@
+package cli_test
+
+import (
+	"context"
+	"database/sql"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/circltest"
+)
+
+// An import killed half-way (SIGKILL: no chance to clean up) leaves the
+// store as it was before it, whole, and the next import goes ahead.
+func TestImportKilled(t *testing.T) {
+	if _, err := exec.LookPath("circl-pdns"); err != nil {
+		t.Fatal("circl-pdns is not on $PATH (TestMain puts it there)")
+	}
+	store := filepath.Join(t.TempDir(), "store.db")
+	first := exec.Command("circl-pdns", "--store", store, "--import")
+	first.Stdin = strings.NewReader(`{"rrname":"before.example","rrtype":"A","rdata":"192.0.2.1","count":1}`)
+	if out, err := first.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+
+	cmd := exec.Command("circl-pdns", "--store", store, "--import")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A pipe holds 64 KB: once this write returns, the import has read
+	// (and written into the store's log, uncommitted) nearly all of it.
+	records := strings.Join(circltest.Generate("killed.example", 100_000), "\n") + "\n"
+	if _, err := in.Write([]byte(records)); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	db, err := sql.Open("sqlite", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var check string
+	var rows int
+	db.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	db.QueryRow(`SELECT count(*) FROM records`).Scan(&rows)
+	if check != "ok" || rows != 1 {
+		t.Errorf("after the killed import: integrity %q, %d rows; want ok, the 1 from before", check, rows)
+	}
+	again := exec.Command("circl-pdns", "--store", store, "--import")
+	again.Stdin = strings.NewReader(records)
+	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "100,000 new") {
+		t.Fatalf("the next import: %v: %s", err, out)
+	}
+	s, err := query.OpenStore(store, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ind, _ := query.ParseIndicator("killed.example")
+	n := 0
+	s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}})
+	if n != 100_000 {
+		t.Errorf("%d records after the next import, want 100000", n)
+	}
+}
