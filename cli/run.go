@@ -41,11 +41,7 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 		status = max(status, exitFailed)
 	case ctx.Err() != nil:
 		fmt.Fprintln(c.report, "circl-pdns: interrupted")
-		status = exitInterrupted
-		var sig interrupted
-		if errors.As(context.Cause(ctx), &sig) {
-			status = sig.ExitCode() // 143 for SIGTERM
-		}
+		status = interruptedStatus(ctx)
 	case errors.As(err, &halt):
 		io.WriteString(c.report, output.TerminalLines(halt.Message))
 		status = halt.Code

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,16 @@ import (
 type interrupted struct{ sig os.Signal }
 
 func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// interruptedStatus is the exit status of a run ctx's cancellation ended:
+// 130 for SIGINT, 143 for SIGTERM.
+func interruptedStatus(ctx context.Context) int {
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		return sig.ExitCode()
+	}
+	return exitInterrupted
+}
 
 // ExitCode is 128 plus the signal's number, as shells say: 130 for SIGINT,
 // 143 for SIGTERM.

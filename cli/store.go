@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -96,9 +95,9 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 			clearBar()
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "circl-pdns: --import interrupted: nothing was imported into %s\n", path)
-			} else {
-				fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
+				return interruptedStatus(ctx)
 			}
+			fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
 			return exitFailed
 		}
 		done = im.Stats().Bytes
@@ -107,7 +106,8 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	clearBar()
 	if err != nil {
 		if ctx.Err() != nil {
-			err = errors.New("interrupted")
+			fmt.Fprintf(stderr, "circl-pdns: --import interrupted: nothing was imported into %s\n", path)
+			return interruptedStatus(ctx)
 		}
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
 		return exitFailed

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/circl-pdns/circl-pdns/query"
@@ -69,5 +70,41 @@ func TestImportKilled(t *testing.T) {
 	s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}})
 	if n != 100_000 {
 		t.Errorf("%d records after the next import, want 100000", n)
+	}
+}
+
+// An import interrupted (SIGINT, SIGTERM) stops, says nothing was
+// imported, and exits 130 or 143; the store is as it was.
+func TestImportInterrupted(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store.db")
+	records := strings.Join(circltest.Generate("stopped.example", 5_000), "\n") + "\n" // past a pipe's 64 KB
+	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {
+		cmd := exec.Command("circl-pdns", "--store", store, "--import")
+		in, _ := cmd.StdinPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Write([]byte(records)); err != nil { // returns once the import is reading
+			t.Fatal(err)
+		}
+		cmd.Process.Signal(sig)
+		cmd.Wait()
+		in.Close()
+		if got := cmd.ProcessState.ExitCode(); got != want || !strings.Contains(stderr.String(), "circl-pdns: --import interrupted: nothing was imported into "+store+"\n") {
+			t.Errorf("%v: exit status %d, want %d; stderr:\n%s", sig, got, want, stderr.String())
+		}
+	}
+	s, err := query.OpenStore(store, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ind, _ := query.ParseIndicator("stopped.example")
+	n := 0
+	s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}})
+	if n != 0 {
+		t.Errorf("%d records after interrupted imports", n)
 	}
 }
