@@ -161,7 +161,16 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 	stop := make(chan struct{})
 	defer close(stop)
 	go decodeDump(NewRecordReader(in, im.MaxRecordBytes), name, chunks, stop)
-	for c := range chunks {
+	for {
+		var c *importChunk
+		select {
+		case c = <-chunks:
+		case <-ctx.Done(): // even while the dump is waited for
+			return ctx.Err() // and the transaction is rolled back
+		}
+		if c == nil {
+			return nil
+		}
 		for _, p := range c.problems {
 			if im.Problem != nil {
 				im.Problem(p)
@@ -179,7 +188,6 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 			return c.err
 		}
 	}
-	return nil
 }
 
 // importChunk is up to importRows records of a dump, ready to write.
