@@ -37,7 +37,7 @@ type Import struct {
 	MaxRecordBytes int
 	// Problem receives each bad record, which is skipped.
 	Problem func(error)
-	// Progress, if set, receives the counts after each batch.
+	// Progress, if set, receives the counts every importBatch records.
 	Progress func(ImportStats)
 
 	lock   *os.File
@@ -50,8 +50,6 @@ type Import struct {
 	cur    *byteCounter // the dump being read
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
-	enc        *json.Encoder
-	encBuf     bytes.Buffer
 }
 
 const (
