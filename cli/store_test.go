@@ -60,15 +60,7 @@ func TestImportKilled(t *testing.T) {
 	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "15,000 new") {
 		t.Fatalf("the next import: %v: %s", err, out)
 	}
-	s, err := query.OpenStore(store, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ind, _ := query.ParseIndicator("killed.example")
-	n := 0
-	s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}})
-	if n != 15_000 {
+	if n := countRecords(t, store, "killed.example"); n != 15_000 {
 		t.Errorf("%d records after the next import, want 15000", n)
 	}
 }
@@ -96,15 +88,26 @@ func TestImportInterrupted(t *testing.T) {
 			t.Errorf("%v: exit status %d, want %d; stderr:\n%s", sig, got, want, stderr.String())
 		}
 	}
-	s, err := query.OpenStore(store, false)
+	if n := countRecords(t, store, "stopped.example"); n != 0 {
+		t.Errorf("%d records after interrupted imports", n)
+	}
+}
+
+// countRecords is how many records the store at path has for q.
+func countRecords(t *testing.T, path, q string) int {
+	t.Helper()
+	s, err := query.OpenStore(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ind, _ := query.ParseIndicator("stopped.example")
-	n := 0
-	s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}})
-	if n != 0 {
-		t.Errorf("%d records after interrupted imports", n)
+	ind, err := query.ParseIndicator(q)
+	if err != nil {
+		t.Fatal(err)
 	}
+	n := 0
+	if err := s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}}); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
