@@ -168,12 +168,13 @@ func (s *Store) Close() error { return s.db.Close() }
 // Query streams the records of the store that answer ind, in the order
 // they were first imported.
 func (s *Store) Query(ctx context.Context, ind Indicator, sink Sink) error {
-	where, args := "= ?1", []any{storeKey(ind.Value)}
-	if ind.Wildcard {
+	args := []any{storeKey(ind.Value)}
+	cond := func(col string) string { return col + " = ?1" }
+	if ind.Wildcard { // the keys from "com.example." up to "com.example/"
 		lo := storeKey(ind.Suffix()[1:]) + "."
-		where, args = ">= ?1 AND %s < ?2", []any{lo, lo[:len(lo)-1] + "/"}
+		args = []any{lo, lo[:len(lo)-1] + "/"}
+		cond = func(col string) string { return col + " >= ?1 AND " + col + " < ?2" }
 	}
-	cond := func(col string) string { return col + " " + strings.ReplaceAll(where, "%s", col) }
 	const cols = `r.id, r.time_first, r.time_last, r.count, r.record`
 	q := `SELECT ` + cols + ` FROM records r WHERE ` + cond("r.name_key") +
 		` UNION SELECT ` + cols + ` FROM records r WHERE ` + cond("r.data_key") +
