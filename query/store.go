@@ -169,17 +169,11 @@ func (s *Store) Close() error { return s.db.Close() }
 // they were first imported.
 func (s *Store) Query(ctx context.Context, ind Indicator, sink Sink) error {
 	args := []any{storeKey(ind.Value)}
-	cond := func(col string) string { return col + " = ?1" }
 	if ind.Wildcard { // the keys from "com.example." up to "com.example/"
 		lo := storeKey(ind.Suffix()[1:]) + "."
 		args = []any{lo, lo[:len(lo)-1] + "/"}
-		cond = func(col string) string { return col + " >= ?1 AND " + col + " < ?2" }
 	}
-	const cols = `r.id, r.time_first, r.time_last, r.count, r.record`
-	q := `SELECT ` + cols + ` FROM records r WHERE ` + cond("r.name_key") +
-		` UNION SELECT ` + cols + ` FROM records r WHERE ` + cond("r.data_key") +
-		` UNION SELECT ` + cols + ` FROM data_keys d JOIN records r ON r.id = d.record WHERE ` + cond("d.key") +
-		` ORDER BY 1`
+	q := storeQuery(ind.Wildcard)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", s.Path, err)}
@@ -209,6 +203,20 @@ func (s *Store) Query(ctx context.Context, ind Indicator, sink Sink) error {
 		return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", s.Path, err)}
 	}
 	return nil
+}
+
+// storeQuery is the query of the records for a key (?1), or for the keys
+// of a range (?1 to ?2, for a wildcard): by the indexes of the keys.
+func storeQuery(wildcard bool) string {
+	cond := func(col string) string { return col + " = ?1" }
+	if wildcard {
+		cond = func(col string) string { return col + " >= ?1 AND " + col + " < ?2" }
+	}
+	const cols = `r.id, r.time_first, r.time_last, r.count, r.record`
+	return `SELECT ` + cols + ` FROM records r WHERE ` + cond("r.name_key") +
+		` UNION SELECT ` + cols + ` FROM records r WHERE ` + cond("r.data_key") +
+		` UNION SELECT ` + cols + ` FROM data_keys d JOIN records r ON r.id = d.record WHERE ` + cond("d.key") +
+		` ORDER BY 1`
 }
 
 // storedRecord is a record as the store gives it: as first imported, with
