@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -70,6 +71,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}()
 	completeFromShell(parser) // when a shell asks for completions, and then exits
 	if _, err := parser.Parse(args); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return exitOK // --help | head: stdout was closed, quietly
+		}
 		var ce *configError
 		if errors.As(err, &ce) {
 			err = ce // without the flag kong was resolving when it read the file

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -15,5 +18,18 @@ func TestParseSeconds(t *testing.T) {
 		if _, err := parseSeconds(in); err == nil {
 			t.Errorf("%q: accepted", in)
 		}
+	}
+}
+
+// closedPipe is a standard output whose reader has gone (| head).
+type closedPipe struct{}
+
+func (closedPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// --help into a closed pipe ends quietly, with status 0, as any output does.
+func TestHelpIntoClosedPipe(t *testing.T) {
+	var stderr strings.Builder
+	if code := RunContext(context.Background(), []string{"--help"}, strings.NewReader(""), closedPipe{}, &stderr); code != 0 || stderr.Len() > 0 {
+		t.Errorf("status %d, stderr %q; want 0 and nothing", code, stderr.String())
 	}
 }
