@@ -46,12 +46,8 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 				sink.Problem(&RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s line %d", f.Path, bad.Line), Err: bad.Err})
 			}
 			continue
-		case errors.As(err, new(*AnswerError)):
-			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: the file is %v", f.Path, err)}
-		case err == errCut:
-			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: the file ends inside a record", f.Path)}
 		case err != nil:
-			return &QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", f.Path, err)}
+			return &QueryError{Indicator: ind.Value, Err: dumpError(f.Path, err)}
 		}
 		if n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -62,6 +58,18 @@ func (f *File) Query(ctx context.Context, ind Indicator, sink Sink) error {
 			}
 		}
 	}
+}
+
+// dumpError is what ended the reading of the dump named name early: an
+// error of RecordReader.Next other than io.EOF and a *BadRecordError.
+func dumpError(name string, err error) error {
+	switch {
+	case errors.As(err, new(*AnswerError)):
+		return fmt.Errorf("%s: the file is %v", name, err)
+	case err == errCut:
+		return fmt.Errorf("%s: the file ends inside a record", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // Answers says whether the record answers a query for ind: one of its

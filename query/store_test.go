@@ -234,6 +234,25 @@ func TestStoreImportBadAndGzip(t *testing.T) {
 			t.Errorf("problem %d: %q, want %q...", i, problems, want)
 		}
 	}
+	// over the record limit: refused like a bad record; not COF at all: the dump is refused
+	im, err := newStore(t).BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Rollback()
+	im.MaxRecordBytes = 100
+	var long []string
+	im.Problem = func(err error) { long = append(long, err.Error()) }
+	if err := im.Read(context.Background(), "long", strings.NewReader(`{"rrname":"a.example","rrtype":"TXT","rdata":"`+strings.Repeat("x", 200)+`"}`+"\n"+`{"rrname":"b.example","rrtype":"A","rdata":"192.0.2.2"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if st := im.Stats(); len(long) != 1 || !strings.HasPrefix(long[0], "long: line 1: record longer than 100 bytes") || st.Read != 2 || st.Refused != 1 {
+		t.Errorf("an over-long record: %q, %+v", long, st)
+	}
+	if err := im.Read(context.Background(), "page.html", strings.NewReader("<html><body>Not found</body></html>")); err == nil || !strings.HasPrefix(err.Error(), "page.html: the file is ") {
+		t.Errorf("an HTML page imported: %v", err)
+	}
+
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write([]byte(dump))

@@ -215,28 +215,16 @@ func decodeDump(rr *RecordReader, name string, chunks chan<- *importChunk, stop 
 	for {
 		rec, err := rr.Next()
 		var bad *BadRecordError
-		var tooLong *LineTooLongError
 		switch {
-		case err == nil:
 		case err == io.EOF:
 			send()
 			return
-		case errors.As(err, &bad), errors.As(err, &tooLong):
+		case errors.As(err, &bad): // over-long ones too
 			c.read++
-			line := rr.Lines()
-			if bad != nil {
-				line, err = bad.Line, bad.Err
-			}
-			c.problems = append(c.problems, &RecordError{Indicator: name, Where: fmt.Sprintf("line %d", line), Err: err})
+			c.problems = append(c.problems, &RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
 			continue
-		case errors.As(err, new(*AnswerError)):
-			c.err = fmt.Errorf("%s: the file is %v", name, err)
-		case err == errCut:
-			c.err = fmt.Errorf("%s: the file ends inside a record", name)
-		default:
-			c.err = fmt.Errorf("%s: %w", name, err)
-		}
-		if c.err != nil {
+		case err != nil:
+			c.err = dumpError(name, err)
 			send()
 			return
 		}
