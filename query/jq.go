@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
-	"unsafe"
 
 	"github.com/itchyny/gojq"
 )
@@ -130,43 +130,39 @@ func (e *HaltError) ExitCode() int { return e.Code }
 
 func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter) error {
 	in := Input(ind, r)
-	return p.exec(ctx, ind, in, func(v any) error {
-		if m, ok := v.(map[string]any); ok && sameMap(m, in) {
-			return out.Record(*r) // the record itself, as received (select, .)
+	id := mapID(in)
+	return p.exec(ctx, ind, in, func(m uintptr) *Record {
+		if m == id {
+			return r
 		}
-		return out.Value(v)
-	})
+		return nil
+	}, out)
 }
 
 // runAll runs the program once on the array of an indicator's records.
 func (p *Program) runAll(ctx context.Context, ind Indicator, rs []Record, out Emitter) error {
 	all := make([]any, len(rs))
-	index := make(map[*map[string]any]int, len(rs))
+	index := make(map[uintptr]int, len(rs))
 	for i := range rs {
 		m := Input(ind, &rs[i])
 		all[i], index[mapID(m)] = m, i
 	}
-	return p.exec(ctx, ind, all, func(v any) error {
-		if m, ok := v.(map[string]any); ok {
-			if i, ok := index[mapID(m)]; ok {
-				return out.Record(rs[i])
-			}
+	return p.exec(ctx, ind, all, func(m uintptr) *Record {
+		if i, ok := index[m]; ok {
+			return &rs[i]
 		}
-		return out.Value(v)
-	})
+		return nil
+	}, out)
 }
-
-// A jq output that is one of its input records, not a copy (gojq never
-// changes a value in place), is written as that record: as received, in
-// the server's order of members, without encoding it again.
-func sameMap(a, b map[string]any) bool { return mapID(a) == mapID(b) }
 
 // mapID is the identity of a map: the pointer a map value is.
-func mapID(m map[string]any) *map[string]any {
-	return *(**map[string]any)(unsafe.Pointer(&m))
-}
+func mapID(m map[string]any) uintptr { return reflect.ValueOf(m).Pointer() }
 
-func (p *Program) exec(ctx context.Context, ind Indicator, input any, out func(any) error) error {
+// exec runs the program on input. An output that is one of its input
+// records (input says which, by mapID), not a copy (gojq never changes a
+// value in place), is written as that record: as received, in the server's
+// order of members, without encoding it again (select, ., .[] with -s).
+func (p *Program) exec(ctx context.Context, ind Indicator, input any, inputRecord func(uintptr) *Record, out Emitter) error {
 	iter := p.code.RunWithContext(ctx, input, p.values...)
 	for {
 		v, ok := iter.Next()
@@ -183,7 +179,15 @@ func (p *Program) exec(ctx context.Context, ind Indicator, input any, out func(a
 			}
 			return &JQError{Indicator: ind.Value, Err: err}
 		}
-		if err := out(v); err != nil {
+		if m, ok := v.(map[string]any); ok {
+			if r := inputRecord(mapID(m)); r != nil {
+				if err := out.Record(*r); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := out.Value(v); err != nil {
 			return err
 		}
 	}
