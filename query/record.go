@@ -241,13 +241,15 @@ var numberKeys = [...]string{"time_first", "time_last", "count", "zone_time_firs
 // setNumber stores the value of a numeric member (one of numberKeys), and
 // notes that it was given.
 func (r *Record) setNumber(key string, n int64) {
-	fields := [...]*int64{&r.TimeFirst, &r.TimeLast, &r.Count, &r.ZoneTimeFirst, &r.ZoneTimeLast}
-	for i, k := range numberKeys {
-		if k == key {
-			*fields[i] = n
-			r.given |= 1 << i
-		}
+	if i := slices.Index(numberKeys[:], key); i >= 0 {
+		*r.numbers()[i] = n
+		r.given |= 1 << i
 	}
+}
+
+// numbers are the fields of the numeric members, in numberKeys' order.
+func (r *Record) numbers() [len(numberKeys)]*int64 {
+	return [...]*int64{&r.TimeFirst, &r.TimeLast, &r.Count, &r.ZoneTimeFirst, &r.ZoneTimeLast}
 }
 
 // Given says whether the numeric member key (time_first, time_last, count,

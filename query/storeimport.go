@@ -299,8 +299,8 @@ func (im *Import) write(ctx context.Context, c *importChunk) error {
 
 // number is the numeric member i of numberKeys, or nil when it was not given.
 func (r *Record) number(i int) any {
-	if r.Given(numberKeys[i]) {
-		return *[...]*int64{&r.TimeFirst, &r.TimeLast, &r.Count}[i]
+	if r.given&(1<<i) != 0 {
+		return *r.numbers()[i]
 	}
 	return nil
 }
