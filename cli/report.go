@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -38,27 +39,44 @@ type reporter struct {
 func newReporter(w io.Writer, progress bool, total, cols int) *reporter {
 	r := &reporter{w: w, started: time.Now(), failures: map[string]int{}}
 	if progress {
-		opts := []progressbar.Option{
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("indicators"),
+		opts := append(barOptions(w, cols, "indicators", "ind"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(total > 0),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100 * time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		}
-		// At 80 columns and more the bar takes what the counts leave; on
-		// a narrower terminal, fewer words and a bar of a fixed width, so
-		// that it is still there (and the line never wraps).
-		switch {
-		case cols == 0 || cols >= 80:
-			opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("ind"), progressbar.OptionFullWidth())
-		default:
-			opts = append(opts, progressbar.OptionSetDescription("ind"), progressbar.OptionSetWidth(max(cols-46, 5)))
+			progressbar.OptionThrottle(100*time.Millisecond),
+		)
+		if wide(cols) {
+			opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("ind"))
 		}
 		r.bar = progressbar.NewOptions(total, opts...)
 	}
 	return r
+}
+
+// wantProgress says whether the run shows a progress bar on stderr: on a
+// terminal, unless --no-progress, or in CI.
+func wantProgress(g *grammar, stderr io.Writer) bool {
+	return isTerminal(stderr) && !g.NoProgress && os.Getenv("CI") == ""
+}
+
+// wide says whether a terminal of cols columns (0 when unknown) has room
+// for a whole progress bar.
+func wide(cols int) bool { return cols == 0 || cols >= 80 }
+
+// barOptions are what every progress bar of the command has: on w, cleared
+// at its end, with the time taken; at 80 columns and more it takes what
+// the counts leave, with desc before it. On a narrower terminal it has
+// short instead, and a bar of a fixed width, so that it is still there and
+// its line never wraps.
+func barOptions(w io.Writer, cols int, desc, short string) []progressbar.Option {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+	}
+	if wide(cols) {
+		return append(opts, progressbar.OptionSetDescription(desc), progressbar.OptionFullWidth())
+	}
+	return append(opts, progressbar.OptionSetDescription(short), progressbar.OptionSetWidth(max(cols-46, 5)))
 }
 
 // clearBar takes the progress bar off its line, before records are

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
 )
@@ -28,9 +30,15 @@ const maxImportProblems = 100
 // what was done.
 func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Writer) int {
 	path := storePath(g)
-	files := g.Indicators
-	if len(files) == 0 {
-		files = []string{"-"}
+	dumps, total, err := openDumps(g.Indicators, stdin)
+	defer func() {
+		for _, d := range dumps {
+			d.Close()
+		}
+	}()
+	if err != nil { // before anything is imported
+		fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported\n", err)
+		return exitFailed
 	}
 	store, err := query.OpenStore(path, true)
 	if err != nil {
@@ -38,7 +46,6 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		return exitFailed
 	}
 	defer store.Close()
-	bar := isTerminal(stderr) && !g.NoProgress && os.Getenv("CI") == ""
 	im, err := store.BeginImport(ctx, func() {
 		fmt.Fprintf(stderr, "circl-pdns: waiting for another import into %s to end\n", path)
 	})
@@ -48,76 +55,84 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	}
 	defer im.Rollback()
 	im.MaxRecordBytes = g.MaxRecordBytes
-	problems := 0
-	var current string
-	var size int64
-	clearBar := func() {
-		if bar {
-			fmt.Fprint(stderr, "\r\x1b[K")
-		}
+
+	var bar *progressbar.ProgressBar // the bytes read, out of the files' size
+	if wantProgress(g, stderr) {
+		bar = progressbar.NewOptions64(total, append(barOptions(stderr, width(stderr), "importing", "import"),
+			progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(total > 0))...)
+		im.Progress = func(st query.ImportStats) { bar.Set64(st.Bytes) }
 	}
+	say := func(format string, args ...any) { // on a line of its own, not after the bar
+		if bar != nil {
+			bar.Clear()
+		}
+		fmt.Fprintf(stderr, format, args...)
+	}
+	problems := 0
 	im.Problem = func(err error) {
 		if problems++; problems <= maxImportProblems {
-			clearBar()
-			fmt.Fprintf(stderr, "circl-pdns: %v (skipped)\n", err)
+			say("circl-pdns: %v (skipped)\n", err)
 		} else if problems == maxImportProblems+1 {
-			clearBar()
-			fmt.Fprintln(stderr, "circl-pdns: more bad records: they are counted, not shown")
+			say("circl-pdns: more bad records: they are counted, not shown\n")
 		}
 	}
-	if bar {
-		im.Progress = func(st query.ImportStats) {
-			pct := ""
-			if size > 0 {
-				pct = fmt.Sprintf(" (%d%%)", min(100, st.Bytes*100/size))
-			}
-			fmt.Fprintf(stderr, "\r\x1b[Kimporting %s: %s records%s", current, grouped(st.Read), pct)
-		}
-	}
-	var done int64 // bytes of the files before this one
-	for _, name := range files {
-		var r io.Reader = stdin
-		current, size = "standard input", 0
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				clearBar()
-				fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported\n", err)
-				return exitFailed
-			}
-			defer f.Close()
-			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-				size = done + fi.Size()
-			}
-			r, current = f, output.Terminal(name)
-		}
-		if err := im.Read(ctx, current, r); err != nil {
-			clearBar()
-			if ctx.Err() != nil {
-				fmt.Fprintf(stderr, "circl-pdns: --import interrupted: nothing was imported into %s\n", path)
-				return interruptedStatus(ctx)
-			}
-			fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
-			return exitFailed
-		}
-		done = im.Stats().Bytes
-	}
-	st, err := im.Commit(ctx)
-	clearBar()
-	if err != nil {
+	failed := func(err error) int {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "circl-pdns: --import interrupted: nothing was imported into %s\n", path)
+			say("circl-pdns: --import interrupted: nothing was imported into %s\n", path)
 			return interruptedStatus(ctx)
 		}
-		fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
+		say("circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
 		return exitFailed
 	}
-	fmt.Fprintf(stderr, "circl-pdns: imported %s records into %s: %s new, %s merged, %s refused\n",
+	for _, d := range dumps {
+		if err := im.Read(ctx, d.name, d); err != nil {
+			return failed(err)
+		}
+	}
+	st, err := im.Commit(ctx)
+	if err != nil {
+		return failed(err)
+	}
+	say("circl-pdns: imported %s records into %s: %s new, %s merged, %s refused\n",
 		grouped(st.Read), path, grouped(st.New), grouped(st.Merged), grouped(st.Refused))
 	if st.Refused > 0 {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// dump is one file to import, or standard input.
+type dump struct {
+	io.ReadCloser
+	name string // for messages
+}
+
+// openDumps opens the dumps named (standard input for none, or "-"), all
+// before any is read, and says their size: -1 when one of them has none
+// (a pipe).
+func openDumps(names []string, stdin io.Reader) ([]dump, int64, error) {
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	var dumps []dump
+	var total int64
+	for _, name := range names {
+		if name == "-" {
+			dumps, total = append(dumps, dump{io.NopCloser(stdin), "standard input"}), -1
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return dumps, 0, err
+		}
+		dumps = append(dumps, dump{f, output.Terminal(name)})
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && total >= 0 {
+			total += fi.Size()
+		} else {
+			total = -1
+		}
+	}
+	return dumps, total, nil
 }
 
 // grouped writes n with thousands separated by commas.

@@ -74,7 +74,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	c := &command{
 		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered, Pivot: pivot},
 		format:  g.Output,
-		report:  newReporter(stderr, stderrTTY && !g.NoProgress && os.Getenv("CI") == "", total, width(stderr)),
+		report:  newReporter(stderr, wantProgress(g, stderr), total, width(stderr)),
 		summary: stderrTTY || g.Verbose,
 	}
 	tty := isTerminal(stdout)
