@@ -107,9 +107,17 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		}
 		c.out = output.Tee(c.out, reportFile{output.NewReport(f, opts), f})
 	}
-	if g.Store != "" {
-		if g.Source != "" || g.Cache || g.Offline || g.Refresh {
-			return nil, usageError{errors.New("--store answers from the store: it does not go with --source, --cache, --offline or --refresh")}
+	if g.Store != "" || g.Source != "" { // local: no network
+		switch {
+		case g.Store != "" && g.Source != "":
+			return nil, usageError{errors.New("--store and --source: one local source at a time")}
+		case g.Cache || g.Offline || g.Refresh:
+			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --store or --source, which need no network")}
+		}
+		if g.Source != "" {
+			c.batch.Source = &query.File{Path: g.Source, MaxRecordBytes: g.MaxRecordBytes}
+			abs, _ := filepath.Abs(g.Source)
+			return c, c.watch(g, "file:"+abs)
 		}
 		store, err := query.OpenStore(g.Store, false)
 		if err != nil {
@@ -118,14 +126,6 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		c.batch.Source, c.closer = store, store
 		abs, _ := filepath.Abs(g.Store)
 		return c, c.watch(g, "store:"+abs)
-	}
-	if g.Source != "" {
-		if g.Cache || g.Offline || g.Refresh {
-			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --source, which needs no network")}
-		}
-		c.batch.Source = &query.File{Path: g.Source, MaxRecordBytes: g.MaxRecordBytes}
-		abs, _ := filepath.Abs(g.Source)
-		return c, c.watch(g, "file:"+abs)
 	}
 	client, err := newClient(g, c.warn)
 	if err != nil {
