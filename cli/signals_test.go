@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,5 +110,17 @@ func TestLineWriter(t *testing.T) {
 	l.flush()
 	if b.String() != "no newline at the end" {
 		t.Errorf("flush: %q", b.String())
+	}
+}
+
+// $CIRCL_PDNS_CPUPROFILE=FILE writes a CPU profile of the run to FILE.
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.out")
+	t.Setenv("CIRCL_PDNS_CPUPROFILE", path)
+	if code := Run([]string{"--version"}, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("status %d", code)
+	}
+	if b, err := os.ReadFile(path); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof's gzip
+		t.Errorf("no profile in %s: %v", path, err)
 	}
 }

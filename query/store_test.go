@@ -357,7 +357,9 @@ func TestStoreImportsWait(t *testing.T) {
 	}
 }
 
-// A store is refused where there is none, or where the file is something else.
+// A store is refused where there is none, or where the file is something
+// else: not SQLite, another application's database, a store of a version
+// this command does not know.
 func TestOpenStoreRefuses(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := query.OpenStore(filepath.Join(dir, "none.db"), false); !errors.Is(err, query.ErrNoStore) {
@@ -365,7 +367,48 @@ func TestOpenStoreRefuses(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other.db")
 	os.WriteFile(other, []byte("not a database at all, but long enough to look at: "+strings.Repeat("x", 200)), 0o600)
-	if _, err := query.OpenStore(other, false); err == nil {
-		t.Error("a file that is not a database opened as a store")
+	if _, err := query.OpenStore(other, false); err == nil || !strings.Contains(err.Error(), "not an SQLite database") {
+		t.Errorf("a file that is not a database: %v", err)
+	}
+	for name, setup := range map[string]string{
+		"app.db":    `CREATE TABLE customers (name TEXT)`,
+		"future.db": `PRAGMA user_version = 99`,
+	} {
+		path := filepath.Join(dir, name)
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(setup); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := query.OpenStore(path, true); err == nil {
+			t.Errorf("%s (%s) opened as a store", name, setup)
+		}
+	}
+}
+
+// Counts that add up past int64 stay the largest count, not a negative one.
+func TestStoreCountOverflow(t *testing.T) {
+	s := newStore(t)
+	big := `{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","count":9223372036854775000}`
+	load(t, s, big+"\n"+big)
+	if got := ask(t, s, "a.example"); len(got) != 1 || !strings.Contains(got[0], `"count":9223372036854774784`) {
+		t.Errorf("%q", got)
+	}
+}
+
+// An import waiting for another one gives up when it is interrupted.
+func TestStoreImportWaitInterrupted(t *testing.T) {
+	s := newStore(t)
+	first, err := s.BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := s.BeginImport(ctx, cancel); !errors.Is(err, context.Canceled) { // cancelled as it starts to wait
+		t.Errorf("an interrupted wait: %v", err)
 	}
 }
