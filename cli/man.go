@@ -81,7 +81,7 @@ func printMan(w io.Writer, app *kong.Kong) {
 	for _, e := range [][2]string{
 		{"COLUMNS", "The width of the table, when standard output is not a terminal that says it."},
 		{"NO_COLOR", "Honoured: circl-pdns does not colour its output."},
-		{"XDG_CONFIG_HOME, XDG_CACHE_HOME", "Where the config file and the cache are (see FILES)."},
+		{"XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_STATE_HOME, XDG_DATA_HOME", "Where the config file, the cache, the watch state and the store are (see FILES)."},
 	} {
 		tagged("B", e[0], e[1])
 	}
@@ -89,6 +89,7 @@ func printMan(w io.Writer, app *kong.Kong) {
 	tagged("I", "$XDG_CONFIG_HOME/circl-pdns/config.json", "The config file: a JSON object whose keys are the long flag names (--config names another). Unknown keys are refused.")
 	tagged("I", "$XDG_CACHE_HOME/circl-pdns/", "The answer cache (--cache, --cache-dir): one gzip file of NDJSON per answer, 0600, in a directory made 0700.")
 	tagged("I", "$XDG_STATE_HOME/circl-pdns/", "What --new runs printed (--state-dir): one JSON file of record hashes per indicator and server, 0600, in a directory made 0700.")
+	tagged("I", "$XDG_DATA_HOME/circl-pdns/store.db", "The store --import fills when no --store is given: an SQLite file, 0600, in a directory made 0700, with store.db.lock beside it.")
 	line(".SH EXAMPLES")
 	verbatim(examples)
 	line(".SH SEE ALSO")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -13,12 +14,20 @@ import (
 	"github.com/circl-pdns/circl-pdns/query"
 )
 
-// storePath is the store --import fills: --store, or the default one.
-func storePath(g *grammar) string {
+// storePath is the store --import fills: --store, or
+// $XDG_DATA_HOME/circl-pdns/store.db, or ~/.local/share/circl-pdns/store.db.
+func storePath(g *grammar) (string, error) {
 	if g.Store != "" {
-		return g.Store
+		return g.Store, nil
 	}
-	return query.DefaultStorePath()
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "circl-pdns", "store.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no place for the store: %w (use --store)", err)
+	}
+	return filepath.Join(home, ".local", "share", "circl-pdns", "store.db"), nil
 }
 
 // maxImportProblems is how many bad records an import names, one line
@@ -29,7 +38,11 @@ const maxImportProblems = 100
 // input with none, or "-") into the store, in one transaction, then say
 // what was done.
 func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Writer) int {
-	path := storePath(g)
+	path, err := storePath(g)
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: --import: %v\n", err)
+		return exitUsage
+	}
 	dumps, total, err := openDumps(g.Indicators, stdin)
 	defer func() {
 		for _, d := range dumps {

@@ -68,17 +68,6 @@ PRAGMA user_version = 1;
 const storeKeyIndexes = `CREATE INDEX records_name_key ON records (name_key) WHERE name_key IS NOT NULL;
 CREATE INDEX records_data_key ON records (data_key) WHERE data_key IS NOT NULL;`
 
-// DefaultStorePath is where the store is when no path is given:
-// $XDG_DATA_HOME/circl-pdns/store.db (~/.local/share by default).
-func DefaultStorePath() string {
-	dir := os.Getenv("XDG_DATA_HOME")
-	if dir == "" || !filepath.IsAbs(dir) {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".local", "share")
-	}
-	return filepath.Join(dir, "circl-pdns", "store.db")
-}
-
 // ErrNoStore is a store asked for that is not there.
 var ErrNoStore = errors.New("no store there: fill one with --import")
 
