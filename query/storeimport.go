@@ -43,11 +43,11 @@ type Import struct {
 	lock   *os.File
 	conn   *sql.Conn
 	tx     *sql.Tx
-	upsert *sql.Stmt    // importRows rows at a time
-	stats  ImportStats  // with Bytes of the dumps read whole
-	staged int          // records read since the last count
-	maxID  int64        // the largest row id before the batch
-	cur    *byteCounter // the dump being read
+	upsert *sql.Stmt       // importRows rows at a time
+	stats  ImportStats     // with Bytes of the dumps read whole
+	staged int             // records read since the last count
+	maxID  int64           // the largest row id before the batch
+	cur    *countingReader // the dump being read (counted only: no timer, no floor)
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
 }
@@ -142,7 +142,7 @@ func rowsOf(n, cols int) string {
 // the record stage reads, gzip-compressed or not. The records are decoded
 // in a goroutine of their own while the store writes the ones before.
 func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
-	counted := &byteCounter{r: r}
+	counted := &countingReader{r: r}
 	im.cur = counted
 	defer func() { im.stats.Bytes += counted.n; im.cur = nil }()
 	br := bufio.NewReaderSize(counted, 64<<10)
@@ -405,16 +405,4 @@ func (im *Import) Rollback() {
 		im.lock.Close() // and its lock
 		im.lock = nil
 	}
-}
-
-// byteCounter counts the bytes read through it.
-type byteCounter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *byteCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
