@@ -212,12 +212,6 @@ func (r *reporter) finish() {
 func (r *reporter) summary() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	plural := func(n int, what string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, what)
-		}
-		return fmt.Sprintf("%d %ss", n, what)
-	}
 	parts := []string{plural(r.indicators, "indicator"), plural(int(r.records.Load()), "record")}
 	if r.watching { // "3 new records for 2 of 40 indicators"
 		parts = []string{fmt.Sprintf("%s for %d of %s", plural(int(r.records.Load()), "new record"), len(r.withNew), plural(r.indicators, "indicator"))}

@@ -106,8 +106,8 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	if err != nil {
 		return failed(err)
 	}
-	say("circl-pdns: imported %s records into %s: %s new, %s merged, %s refused\n",
-		grouped(st.Read), path, grouped(st.New), grouped(st.Merged), grouped(st.Refused))
+	say("circl-pdns: imported %s into %s: %s new, %s merged, %s refused\n",
+		plural(st.Read, "record"), path, grouped(st.New), grouped(st.Merged), grouped(st.Refused))
 	if st.Refused > 0 {
 		return exitFailed
 	}
@@ -146,6 +146,14 @@ func openDumps(names []string, stdin io.Reader) ([]dump, int64, error) {
 		}
 	}
 	return dumps, total, nil
+}
+
+// plural is "1 record", "2 records", "1,000 records".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return grouped(n) + " " + what + "s"
 }
 
 // grouped writes n with thousands separated by commas.
