@@ -1,9 +1,6 @@
 package output
 
-import (
-	"strings"
-	"unsafe"
-)
+import "unsafe"
 
 // chunked is a list that grows by chunks of fixed size rather than by
 // copying itself into a larger array: holding n entries never takes the
@@ -37,11 +34,8 @@ func (t *texts) clone(parts ...string) string {
 	for _, p := range parts {
 		n += len(p)
 	}
-	if n > chunkLen/4 {
-		return strings.Join(parts, "")
-	}
 	if cap(t.free)-len(t.free) < n {
-		t.free = make([]byte, 0, 16*chunkLen)
+		t.free = make([]byte, 0, max(n, 16*chunkLen))
 	}
 	start := len(t.free)
 	for _, p := range parts {
