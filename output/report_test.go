@@ -99,7 +99,7 @@ func TestReport(t *testing.T) {
 		"www.threatq.com": recs[:2], "threatq.com": recs[2:4], "evil.example": load(t, "hostile.ndjson"),
 	}, "www.threatq.com", "threatq.com", "nothing.example", "evil.example")
 	text := checkReport(t, page)
-	for _, want := range []string{"www.threatq.com", "2 records, 2 distinct", "nothing.example", "0 records", "Pivot graph", "v=spf1 include:_spf.google.com ~all"} {
+	for _, want := range []string{"www.threatq.com", "2 records, 2 distinct", "types: A, CNAME.", "nothing.example", "0 records", "types: none.", "Pivot graph", "v=spf1 include:_spf.google.com ~all"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in the page", want)
 		}

@@ -140,6 +140,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","count":-5}`)
 	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","time_first":12345678901234567890}`)
 	f.Add("{\"rrname\":\"a\",\"rrtype\":\"A\",\"rdata\":\"1\",\"k\":\"x\x01,\"n\":1}") // a control character is no end of a string
+	f.Add(`["rrname":"a","rrtype":"A","rdata":"1"}`)
 	f.Add("{\"rrname\":\"a\",\"rrtype\":\"A\",\"rdata\":\"1\",\"k\":\"x\xc3,\"n\":1}")
 	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","time_last":1.5,"count":null}`)
 	f.Add(`{"rrname":"a","rrtype":"A","rdata":"1","rdata":"2"}`)
