@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +39,29 @@ func TestStoreQueryPlan(t *testing.T) {
 			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING") {
 				t.Errorf("wildcard %v: the plan scans a table: %q\n%s", wildcard, line, text)
 			}
+		}
+	}
+}
+
+// An import gives its connection back, committed or not.
+func TestImportReleasesConnection(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, commit := range []bool{true, false} {
+		im, err := s.BeginImport(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			im.Commit(context.Background())
+		} else {
+			im.Rollback()
+		}
+		if n := s.db.Stats().InUse; n != 0 {
+			t.Errorf("commit %v: %d connections still in use", commit, n)
 		}
 	}
 }

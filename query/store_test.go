@@ -412,3 +412,21 @@ func TestStoreImportWaitInterrupted(t *testing.T) {
 		t.Errorf("an interrupted wait: %v", err)
 	}
 }
+
+// The store keeps a record as output writes it (compact, numbers as
+// numbers, the type's name), so that SQL on the file sees clean JSON.
+func TestStoreKeepsRecordsNormalised(t *testing.T) {
+	s := newStore(t)
+	load(t, s, `{"rrname": "q.example", "rrtype": "a", "rdata": "192.0.2.9", "count": "4"}`)
+	db, err := sql.Open("sqlite", s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var record string
+	var count int
+	db.QueryRow(`SELECT record, record ->> '$.count' FROM records`).Scan(&record, &count)
+	if record != `{"rrname":"q.example","rrtype":"A","rdata":"192.0.2.9","count":4}` || count != 4 {
+		t.Errorf("kept %s (count %d)", record, count)
+	}
+}
