@@ -422,3 +422,65 @@ func TestThreatQSpill(t *testing.T) {
 		t.Errorf("%d attributes, want 500 (repeats left out)", n)
 	}
 }
+
+// A record with an empty rdata array is a row like any other, at every
+// width: its rdata cell is empty.
+func TestTableEmptyRData(t *testing.T) {
+	r, err := query.DecodeRecord([]byte(`{"rrname":"e.example","rrtype":"NS","rdata":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{0, 50, 80} {
+		var buf bytes.Buffer
+		write(t, NewTable(&buf, Options{Width: width}), map[string][]query.Record{"e.example": {r}}, "e.example")
+		if !strings.Contains(buf.String(), "e.example: 1 record") || !strings.Contains(buf.String(), "e.example  ") {
+			t.Errorf("width %d:\n%s", width, buf.String())
+		}
+	}
+}
+
+// cut leaves a text that fits exactly, wide runes too; past the width it
+// ends in an ellipsis.
+func TestCut(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"abcde", 5, "abcde"},
+		{"abcdef", 5, "abcd…"},
+		{"日本語", 6, "日本語"},
+		{"日本語", 5, "日本…"},
+	} {
+		if got := cut(tt.in, tt.width); got != tt.want {
+			t.Errorf("cut(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
+}
+
+// Names longer than their column are written whole where the line has no
+// room, on a line of their own: no line is wider than the terminal.
+func TestTableLongNames(t *testing.T) {
+	var recs []query.Record
+	for _, line := range []string{
+		`{"rrname":"a-very-long-name-that-overflows-the-column.example","rrtype":"CNAME","rdata":"another-very-long-target-name-that-overflows.example.","count":3}`,
+		`{"rrname":"x.example","rrtype":"CNAME","rdata":"another-long-target-name-that-overflows-the-column.example.","count":3}`,
+	} {
+		r, err := query.DecodeRecord([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	answers := map[string][]query.Record{"*.example": recs}
+	for _, width := range []int{60, 80} {
+		var buf bytes.Buffer
+		write(t, NewTable(&buf, Options{Width: width}), answers, "*.example")
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if w := runewidth.StringWidth(line); w > width {
+				t.Errorf("width %d: a line of %d columns: %q", width, w, line)
+			}
+		}
+		assertWholeNames(t, buf.String(), answers, []string{"*.example"})
+	}
+}
