@@ -257,3 +257,50 @@ func TestBatchStreamsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// queuedSource says, by closing a channel, that a record of one
+// indicator is queued for the writer.
+type queuedSource struct {
+	query.Source
+	on     string
+	queued chan struct{}
+}
+
+func (s queuedSource) Query(ctx context.Context, ind query.Indicator, sink query.Sink) error {
+	if ind.Value == s.on {
+		record := sink.Record
+		sink.Record = func(r query.Record) error {
+			err := record(r)
+			close(s.queued)
+			return err
+		}
+	}
+	return s.Source.Query(ctx, ind, sink)
+}
+
+// TestBatchInterruptKeepsOrder: cancelled, the ordered writer writes what
+// was received, in input order, up to the first answer that has not ended:
+// an answer that came in after it waits for it, and is not written.
+func TestBatchInterruptKeepsOrder(t *testing.T) {
+	srv := circltest.NewServer()
+	defer srv.Close()
+	for i, name := range []string{"a.example", "b.example", "c.example"} {
+		srv.Add(name, rec(name, fmt.Sprintf("192.0.2.%d", i+1)))
+	}
+	never := make(chan struct{})
+	defer close(never)
+	srv.Hold("b.example", never)
+	h := &gatedRecorder{on: "a.example", gate: make(chan struct{})}
+	src := queuedSource{Source: newClient(t, srv), on: "c.example", queued: make(chan struct{})}
+	b := &query.Batch{Source: src, Concurrency: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-h.gate     // a is written
+		<-src.queued // c's record is in, behind b
+		cancel()
+	}()
+	b.Run(ctx, query.NewReader([]string{"a.example", "b.example", "c.example"}, nil), h)
+	if got, want := strings.Join(h.log, "|"), "a.example 192.0.2.1|done a.example <nil>"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
