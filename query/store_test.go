@@ -252,6 +252,9 @@ func TestStoreImportBadAndGzip(t *testing.T) {
 	if err := im.Read(context.Background(), "page.html", strings.NewReader("<html><body>Not found</body></html>")); err == nil || !strings.HasPrefix(err.Error(), "page.html: the file is ") {
 		t.Errorf("an HTML page imported: %v", err)
 	}
+	if err := im.Read(context.Background(), "broken.gz", strings.NewReader("\x1f\x8b not gzip after all")); err == nil || !strings.HasPrefix(err.Error(), "broken.gz: gzip: ") {
+		t.Errorf("a broken gzip file imported: %v", err)
+	}
 
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)

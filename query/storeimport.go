@@ -40,14 +40,14 @@ type Import struct {
 	// Progress, if set, receives the counts every importBatch records.
 	Progress func(ImportStats)
 
-	lock   *os.File
-	conn   *sql.Conn
-	tx     *sql.Tx
-	upsert *sql.Stmt       // importRows rows at a time
-	stats  ImportStats     // with Bytes of the dumps read whole
-	staged int             // records read since the last count
-	maxID  int64           // the largest row id before the batch
-	cur    *countingReader // the dump being read (counted only: no timer, no floor)
+	lock      *os.File
+	conn      *sql.Conn
+	tx        *sql.Tx
+	upsert    *sql.Stmt   // importRows rows at a time
+	stats     ImportStats // with Bytes of the dumps read whole
+	staged    int         // records read since the last count
+	maxID     int64       // the largest row id before the batch
+	dumpBytes int64       // of the dump being read, so far
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
 }
@@ -87,8 +87,7 @@ func (s *Store) BeginImport(ctx context.Context, waiting func()) (*Import, error
 			waiting()
 		}
 		if err := flockContext(ctx, lock); err != nil {
-			lock.Close()
-			return nil, err
+			return nil, err // and the lock file is closed
 		}
 	}
 	im := &Import{store: s, lock: lock}
@@ -99,15 +98,24 @@ func (s *Store) BeginImport(ctx context.Context, waiting func()) (*Import, error
 	return im, nil
 }
 
-// flockContext takes the lock, giving up when ctx is done.
+// flockContext takes the lock, giving up when ctx is done. On an error it
+// closes the file: when ctx is done, once the lock comes, which lets it go
+// at once (the file is not closed under a flock that waits on it).
 func flockContext(ctx context.Context, lock *os.File) error {
+	fd := int(lock.Fd())
 	done := make(chan error, 1)
-	go func() { done <- syscall.Flock(int(lock.Fd()), syscall.LOCK_EX) }()
+	go func() { done <- syscall.Flock(fd, syscall.LOCK_EX) }()
 	select {
 	case err := <-done:
+		if err != nil {
+			lock.Close()
+		}
 		return err
 	case <-ctx.Done():
-		lock.Close() // the lock, if it comes, goes with the file
+		go func() {
+			<-done
+			lock.Close()
+		}()
 		return ctx.Err()
 	}
 }
@@ -142,23 +150,11 @@ func rowsOf(n, cols int) string {
 // the record stage reads, gzip-compressed or not. The records are decoded
 // in a goroutine of their own while the store writes the ones before.
 func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
-	counted := &countingReader{r: r}
-	im.cur = counted
-	defer func() { im.stats.Bytes += counted.n; im.cur = nil }()
-	br := bufio.NewReaderSize(counted, 64<<10)
-	var in io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		in = zr
-	}
 	chunks := make(chan *importChunk, 4)
 	stop := make(chan struct{})
 	defer close(stop)
-	go decodeDump(NewRecordReader(in, im.MaxRecordBytes), name, chunks, stop)
+	go decodeDump(r, name, im.MaxRecordBytes, chunks, stop) // it alone reads r
+	defer func() { im.stats.Bytes += im.dumpBytes; im.dumpBytes = 0 }()
 	for {
 		var c *importChunk
 		select {
@@ -169,6 +165,7 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 		if c == nil {
 			return nil
 		}
+		im.dumpBytes = c.bytes
 		for _, p := range c.problems {
 			if im.Problem != nil {
 				im.Problem(p)
@@ -194,16 +191,19 @@ type importChunk struct {
 	multi    []multiKeys
 	problems []error // bad records, skipped
 	read     int     // records read, bad ones too
+	bytes    int64   // of the dump read so far (compressed, for gzip)
 	err      error   // what ended the dump early
 }
 
-// decodeDump reads the records of a dump into chunks, until its end or
-// until stop is closed.
-func decodeDump(rr *RecordReader, name string, chunks chan<- *importChunk, stop <-chan struct{}) {
+// decodeDump reads the records of a dump (gzip-compressed or not) into
+// chunks, until its end or until stop is closed.
+func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, stop <-chan struct{}) {
 	defer close(chunks)
+	counted := &countingReader{r: r} // counted only: no timer, no floor
 	enc := &rdataEncoder{}
 	c := &importChunk{}
 	send := func() bool {
+		c.bytes = counted.n
 		select {
 		case chunks <- c:
 			c = &importChunk{}
@@ -212,6 +212,19 @@ func decodeDump(rr *RecordReader, name string, chunks chan<- *importChunk, stop 
 			return false
 		}
 	}
+	br := bufio.NewReaderSize(counted, 64<<10)
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			c.err = fmt.Errorf("%s: %w", name, err)
+			send()
+			return
+		}
+		defer zr.Close()
+		in = zr
+	}
+	rr := NewRecordReader(in, max)
 	for {
 		rec, err := rr.Next()
 		var bad *BadRecordError
@@ -365,9 +378,7 @@ func (im *Import) count(ctx context.Context) error {
 // Stats are the counts so far.
 func (im *Import) Stats() ImportStats {
 	st := im.stats
-	if im.cur != nil {
-		st.Bytes += im.cur.n
-	}
+	st.Bytes += im.dumpBytes
 	return st
 }
 
