@@ -21,7 +21,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/circl-pdns/circl-pdns/cli"
-	"github.com/circl-pdns/circl-pdns/query/circltest"
+	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
 )
 
 // The benchmarks drive the whole command, in-process, against the fake

@@ -16,26 +16,24 @@ import (
 	"golang.org/x/term"
 
 	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/cache"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
-// Exit statuses; see the README.
+// The exit statuses are pdns's (pdns.ExitOK and the others): one table,
+// with the kinds of failure that lead to them.
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitAuth        = 3
-	exitInterrupted = 130 // SIGINT; SIGTERM is 143 (see interrupted)
+	exitOK     = pdns.ExitOK
+	exitFailed = pdns.ExitFailed
+	exitUsage  = pdns.ExitUsage
 )
-
-// exitCoder is an error that knows the exit status it leads to.
-type exitCoder interface{ ExitCode() int }
 
 // usageError is a bad flag, value or config: nothing was queried.
 type usageError struct{ err error }
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (usageError) ExitCode() int   { return exitUsage }
+func (e usageError) Error() string       { return e.err.Error() }
+func (e usageError) Unwrap() error       { return e.err }
+func (usageError) Failure() pdns.Failure { return pdns.Usage }
 
 // exitRequest carries kong's request to exit (after --help or --version)
 // out of the parser without leaving the process.
@@ -117,7 +115,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(g.Indicators) == 0 && isTerminal(stdin) {
 		fmt.Fprintln(stderr, "circl-pdns: reading indicators from standard input, one per line (Ctrl-D to end)")
 	}
-	return cmd.run(ctx, query.NewReader(g.Indicators, stdin))
+	return cmd.run(ctx, pdns.NewReader(g.Indicators, stdin))
 }
 
 func isTerminal(r any) bool {
@@ -126,13 +124,7 @@ func isTerminal(r any) bool {
 }
 
 // exitCode is the status an error leads to; one without its own is a failure.
-func exitCode(err error) int {
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	return exitFailed
-}
+func exitCode(err error) int { return pdns.FailureOf(err).Status }
 
 // pruneState is --state-prune: forget the indicators not asked for long.
 func pruneState(g *grammar, stderr io.Writer) int {
@@ -152,7 +144,7 @@ func pruneState(g *grammar, stderr io.Writer) int {
 
 // prune is --cache-prune: remove the cached answers past their TTL.
 func prune(g *grammar, stderr io.Writer) int {
-	cache, err := func() (*query.Cache, error) {
+	cache, err := func() (*cache.Cache, error) {
 		client, err := newClient(g, func(msg string) { fmt.Fprintln(stderr, "circl-pdns: warning: "+msg) })
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/willabides/kongplete"
 
 	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // completeFromShell answers a shell's request for completions (the shell
@@ -28,7 +29,7 @@ func completeFromShell(parser *kong.Kong) {
 	}
 	kongplete.Complete(parser,
 		kongplete.WithPredictor("file", complete.PredictFiles("*")),
-		kongplete.WithPredictor("rrtype", complete.PredictSet(query.TypeNames()...)),
+		kongplete.WithPredictor("rrtype", complete.PredictSet(pdns.TypeNames()...)),
 		kongplete.WithPredictor("sort", complete.PredictSet(sortKeys...)),
 		kongplete.WithExitFunc(func(code int) { panic(exitRequest(code)) }),
 	)
@@ -62,7 +63,7 @@ func printCompletion(w io.Writer, shell string) error {
 				}
 			}
 		})
-		return fmt.Errorf("--completion %s: want one of %s", query.Quote(shell, 20), strings.Join(shells, ", "))
+		return fmt.Errorf("--completion %s: want one of %s", pdns.Quote(shell, 20), strings.Join(shells, ", "))
 	}
 	_, err := io.WriteString(w, strings.ReplaceAll(script, "${bin}", self()))
 	return err

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/circl-pdns/circl-pdns/query"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // configFile is a kong.Resolver over the JSON config file, whose keys are the
@@ -98,7 +99,7 @@ func (c *configFile) load(app *kong.Application) error {
 		name := strings.ReplaceAll(k, "_", "-") // verify_ssl is verify-ssl
 		if !known[name] {
 			msg := fmt.Sprintf("%s: unknown key %q", c.path, k)
-			if near := query.Suggest(name, names); near != "" {
+			if near := pdns.Suggest(name, names); near != "" {
 				msg += fmt.Sprintf(": did you mean %q?", near)
 			}
 			return &configError{errors.New(msg)}

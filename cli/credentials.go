@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -98,4 +99,26 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// secretEnv are the environment variables that hold credentials.
+var secretEnv = []string{"CIRCL_PDNS_PASSWORD", "CIRCL_PDNS_TOKEN"}
+
+// jqEnviron is the environment a jq program sees with --jq-env: the
+// process's, without the credentials, and URLs without their user info
+// (CIRCL_PDNS_URL, HTTPS_PROXY... may carry a password).
+func jqEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if slices.Contains(secretEnv, k) {
+			continue
+		}
+		if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.User != nil {
+			u.User = nil
+			kv = k + "=" + u.String()
+		}
+		env = append(env, kv)
+	}
+	return env
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // reporter owns standard error: messages, the -v log, the progress bar
@@ -115,23 +116,19 @@ func (r *reporter) Write(p []byte) (int, error) {
 // problem reports err on a line of its own, with a hint where the fix is
 // in the command line, and counts it.
 func (r *reporter) problem(err error) {
+	f := pdns.FailureOf(err)
 	hint := ""
-	if errors.As(err, new(*query.AuthError)) {
+	if pdns.StopsRun(err) {
 		hint = ": check --user and --password, or --token"
 	}
 	fmt.Fprintf(r, "circl-pdns: %v%s\n", err, hint)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if exitCode(err) == exitOK {
+	if f.Status == exitOK {
 		r.warnings++
 		return
 	}
-	kind := "failed"
-	var k interface{ Kind() string }
-	if errors.As(err, &k) {
-		kind = k.Kind()
-	}
-	r.failures[kind]++
+	r.failures[f.Kind]++
 }
 
 // record counts one record (or jq output) written for ind.
@@ -212,9 +209,9 @@ func (r *reporter) finish() {
 func (r *reporter) summary() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	parts := []string{plural(r.indicators, "indicator"), plural(int(r.records.Load()), "record")}
+	parts := []string{output.Plural(r.indicators, "indicator"), output.Plural(int(r.records.Load()), "record")}
 	if r.watching { // "3 new records for 2 of 40 indicators"
-		parts = []string{fmt.Sprintf("%s for %d of %s", plural(int(r.records.Load()), "new record"), len(r.withNew), plural(r.indicators, "indicator"))}
+		parts = []string{fmt.Sprintf("%s for %d of %s", output.Plural(int(r.records.Load()), "new record"), len(r.withNew), output.Plural(r.indicators, "indicator"))}
 	}
 	if n := r.failed(); n > 0 {
 		kinds := make([]string, 0, len(r.failures))
@@ -222,10 +219,10 @@ func (r *reporter) summary() string {
 			kinds = append(kinds, fmt.Sprintf("%d %s", c, k))
 		}
 		slices.Sort(kinds)
-		parts = append(parts, fmt.Sprintf("%s (%s)", plural(n, "failure"), strings.Join(kinds, ", ")))
+		parts = append(parts, fmt.Sprintf("%s (%s)", output.Plural(n, "failure"), strings.Join(kinds, ", ")))
 	}
 	if r.warnings > 0 {
-		parts = append(parts, plural(r.warnings, "warning"))
+		parts = append(parts, output.Plural(r.warnings, "warning"))
 	}
 	if na := r.notAsked; na.Count > 0 || na.StdinLeft {
 		left := fmt.Sprintf("%d skipped", na.Count)

@@ -11,10 +11,11 @@ import (
 
 	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // run queries every indicator of in and returns the exit status.
-func (c *command) run(ctx context.Context, in *query.Reader) int {
+func (c *command) run(ctx context.Context, in *pdns.Reader) int {
 	if c.holds && os.Getenv("GOGC") == "" {
 		// What it holds is most of the heap: collect at 1.5 times it
 		// rather than twice, for a little more time (README, Performance).
@@ -23,7 +24,7 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 	if c.closer != nil {
 		defer c.closer.Close()
 	}
-	h := &handler{out: c.out, format: c.format, report: c.report}
+	h := &handler{out: c.out, report: c.report}
 	err := c.batch.Run(ctx, in, h)
 	closeErr := c.out.Close()
 	c.report.finish()
@@ -45,7 +46,7 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 	case errors.As(err, &halt):
 		io.WriteString(c.report, output.TerminalLines(halt.Message))
 		status = halt.Code
-	case exitCode(err) == exitAuth: // the AuthError itself was reported already
+	case pdns.StopsRun(err): // the refusal itself was reported already
 		c.report.stopped(c.batch.NotAsked())
 	case err != nil:
 		c.report.problem(err)
@@ -60,38 +61,24 @@ func (c *command) run(ctx context.Context, in *query.Reader) int {
 // handler reports what a Batch produces: records to the output writer,
 // problems to stderr, and keeps the worst exit status seen.
 type handler struct {
-	out       output.Writer
-	format    string
-	report    *reporter
-	status    int
-	writeErr  error
-	notRecord bool // a jq output that is not a record was reported
+	out      output.Writer
+	report   *reporter
+	status   int
+	writeErr error
 }
 
-// Value writes a jq output: as it is where the format can (jsonl), as a
-// record otherwise.
-func (h *handler) Value(ind query.Indicator, v any) error {
-	if vw, ok := h.out.(output.ValueWriter); ok {
-		if err := vw.Value(ind, v); err != nil {
-			h.writeErr = err
-			return err
-		}
-		h.report.record(ind.Value)
-		return nil
+// Value writes a jq output that is not a record: the engine gives one only
+// to a writer that takes them (Selection.RecordsFor).
+func (h *handler) Value(ind pdns.Indicator, v any) error {
+	if err := h.out.(output.ValueWriter).Value(ind, v); err != nil {
+		h.writeErr = err
+		return err
 	}
-	r, err := query.RecordFromValue(v)
-	if err != nil {
-		if !h.notRecord { // once: every other output is likely the same
-			h.notRecord = true
-			h.Problem(&query.JQError{Indicator: ind.Value, Err: fmt.Errorf("%w, as -o %s needs", err, h.format)})
-		}
-		h.status = max(h.status, exitFailed)
-		return nil
-	}
-	return h.Record(ind, &r)
+	h.report.record(ind.Value)
+	return nil
 }
 
-func (h *handler) Record(ind query.Indicator, r *query.Record) error {
+func (h *handler) Record(ind pdns.Indicator, r *pdns.Record) error {
 	if err := h.out.Record(ind, r); err != nil {
 		h.writeErr = err
 		return err
@@ -100,11 +87,12 @@ func (h *handler) Record(ind query.Indicator, r *query.Record) error {
 	return nil
 }
 
-func (h *handler) Done(ind query.Indicator, err error) error {
+func (h *handler) Done(ind pdns.Indicator, err error) error {
 	if h.writeErr != nil {
 		return h.writeErr
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
+	cut := errors.Is(err, context.Canceled) // by an interruption: what came is written, and not counted as done
+	if err != nil && !cut {
 		h.Problem(err)
 	}
 	// Under --new an answer that printed nothing is not ended, so that no
@@ -115,7 +103,9 @@ func (h *handler) Done(ind query.Indicator, err error) error {
 			return err
 		}
 	}
-	h.report.done()
+	if !cut {
+		h.report.done()
+	}
 	return nil
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/circl-pdns/circl-pdns/cli"
-	"github.com/circl-pdns/circl-pdns/query/circltest"
+	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
 )
 
 func TestMain(m *testing.M) {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // interrupted is the cause of a run cancelled by a signal.
@@ -23,18 +25,18 @@ func (e interrupted) Error() string { return "interrupted by " + e.sig.String() 
 func interruptedStatus(ctx context.Context) int {
 	var sig interrupted
 	if errors.As(context.Cause(ctx), &sig) {
-		return sig.ExitCode()
+		return sig.Failure().Status
 	}
-	return exitInterrupted
+	return pdns.ExitInterrupted
 }
 
-// ExitCode is 128 plus the signal's number, as shells say: 130 for SIGINT,
-// 143 for SIGTERM.
-func (e interrupted) ExitCode() int {
+// Failure says the status of a run ended by the signal: 128 plus its
+// number, as shells say: 130 for SIGINT, 143 for SIGTERM.
+func (e interrupted) Failure() pdns.Failure {
 	if s, ok := e.sig.(syscall.Signal); ok {
-		return 128 + int(s)
+		return pdns.Interrupted(int(s))
 	}
-	return exitInterrupted
+	return pdns.Interrupted(int(syscall.SIGINT))
 }
 
 // grace is how long a run has to wind down after SIGINT or SIGTERM: the
@@ -85,7 +87,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		io.WriteString(stderr, "\r\x1b[K") // no progress bar left behind
 	}
 	fmt.Fprintln(stderr, "circl-pdns: interrupted; the output ends at its last whole line")
-	return interrupted{sig}.ExitCode()
+	return interrupted{sig}.Failure().Status
 }
 
 // lineWriter passes on whole lines only, holding a line's start until its

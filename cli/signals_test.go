@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query/circltest"
+	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
 )
 
 // stuckWriter is a standard output whose every write blocks until released

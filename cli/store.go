@@ -6,12 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/circl-pdns/circl-pdns/output"
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
 // storePath is the store --import fills: --store, or
@@ -53,13 +52,13 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported\n", err)
 		return exitFailed
 	}
-	store, err := query.OpenStore(path, true)
+	db, err := store.OpenStore(path, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v\n", err)
 		return exitFailed
 	}
-	defer store.Close()
-	im, err := store.BeginImport(ctx, func() {
+	defer db.Close()
+	im, err := db.BeginImport(ctx, func() {
 		fmt.Fprintf(stderr, "circl-pdns: waiting for another import into %s to end\n", path)
 	})
 	if err != nil {
@@ -73,7 +72,7 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	if wantProgress(g, stderr) {
 		bar = progressbar.NewOptions64(total, append(barOptions(stderr, width(stderr), "importing", "import"),
 			progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(total > 0))...)
-		im.Progress = func(st query.ImportStats) { bar.Set64(st.Bytes) }
+		im.Progress = func(st store.ImportStats) { bar.Set64(st.Bytes) }
 	}
 	say := func(format string, args ...any) { // on a line of its own, not after the bar
 		if bar != nil {
@@ -107,7 +106,7 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		return failed(err)
 	}
 	say("circl-pdns: imported %s into %s: %s new, %s merged, %s refused\n",
-		plural(st.Read, "record"), path, grouped(st.New), grouped(st.Merged), grouped(st.Refused))
+		output.Plural(st.Read, "record"), path, output.Grouped(st.New), output.Grouped(st.Merged), output.Grouped(st.Refused))
 	if st.Refused > 0 {
 		return exitFailed
 	}
@@ -146,25 +145,4 @@ func openDumps(names []string, stdin io.Reader) ([]dump, int64, error) {
 		}
 	}
 	return dumps, total, nil
-}
-
-// plural is "1 record", "2 records", "1,000 records".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return grouped(n) + " " + what + "s"
-}
-
-// grouped writes n with thousands separated by commas.
-func grouped(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

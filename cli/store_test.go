@@ -9,8 +9,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/circl-pdns/circl-pdns/query"
-	"github.com/circl-pdns/circl-pdns/query/circltest"
+	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
 // An import killed half-way (SIGKILL: no chance to clean up) leaves the
@@ -96,17 +97,17 @@ func TestImportInterrupted(t *testing.T) {
 // countRecords is how many records the store at path has for q.
 func countRecords(t *testing.T, path, q string) int {
 	t.Helper()
-	s, err := query.OpenStore(path, false)
+	s, err := store.OpenStore(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ind, err := query.ParseIndicator(q)
+	ind, err := pdns.ParseIndicator(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := s.Query(context.Background(), ind, query.Sink{Record: func(query.Record) error { n++; return nil }, Problem: func(error) {}}); err != nil {
+	if err := s.Query(context.Background(), ind, pdns.Sink{Record: func(pdns.Record) error { n++; return nil }, Problem: func(error) {}}); err != nil {
 		t.Fatal(err)
 	}
 	return n

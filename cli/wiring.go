@@ -21,6 +21,10 @@ import (
 
 	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/cache"
+	"github.com/circl-pdns/circl-pdns/query/circl"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
 // command is one run, wired from the grammar.
@@ -72,7 +76,7 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		total = g.MaxQueries // the bar says queries done out of the budget
 	}
 	c := &command{
-		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered, Pivot: pivot},
+		batch:   &query.Batch{Selection: sel, Concurrency: g.Concurrency, Unordered: g.Unordered, Pivot: pivot, MaxRecordBytes: g.MaxRecordBytes},
 		format:  g.Output,
 		report:  newReporter(stderr, wantProgress(g, stderr), total, width(stderr)),
 		summary: stderrTTY || g.Verbose,
@@ -94,11 +98,13 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		Wide:     g.Wide,
 		Raw:      g.Raw,
 		CRLF:     g.CRLF,
-		HubOver:  hubOver(g),
 		Color:    g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal: tty,
 	}
 	c.out = output.New(c.format, stdout, opts)
+	if !output.TakesValues(c.out) && sel.Program != nil {
+		sel.RecordsFor = c.format // a jq output must be a record
+	}
 	c.holds = output.HoldsRun(c.format) || g.Report != ""
 	if g.Report != "" {
 		f, err := os.OpenFile(g.Report, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // what was looked up is private
@@ -115,11 +121,11 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --store or --source, which need no network")}
 		}
 		if g.Source != "" {
-			c.batch.Source = &query.File{Path: g.Source, MaxRecordBytes: g.MaxRecordBytes}
+			c.batch.Source = &store.Dump{Path: g.Source}
 			abs, _ := filepath.Abs(g.Source)
 			return c, c.watch(g, "file:"+abs)
 		}
-		store, err := query.OpenStore(g.Store, false)
+		store, err := store.OpenStore(g.Store, false)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--store %w", err)}
 		}
@@ -178,14 +184,6 @@ func (r reportFile) Close() error {
 	return err
 }
 
-// hubOver is --max-fanout when pivoting: what a graph marks as a hub.
-func hubOver(g *grammar) int {
-	if g.Pivot == 0 {
-		return 0
-	}
-	return g.MaxFanout
-}
-
 // newPivot is --pivot and its bounds; nil without it.
 func newPivot(g *grammar) (*query.Pivot, error) {
 	if g.Pivot == 0 {
@@ -193,7 +191,7 @@ func newPivot(g *grammar) (*query.Pivot, error) {
 	}
 	p := &query.Pivot{Hops: g.Pivot, MaxQueries: g.MaxQueries, MaxFanout: g.MaxFanout}
 	for _, t := range g.PivotTypes {
-		t, err := query.ParseRRType(t)
+		t, err := pdns.ParseRRType(t)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--pivot-types %w", err)}
 		}
@@ -241,7 +239,7 @@ const maxRecordBytes = 1 << 30
 
 // newCache is the answer cache in front of client: keyed by the endpoint
 // and the headers that change an answer, never by the credentials.
-func newCache(g *grammar, client *query.Client) (*query.Cache, error) {
+func newCache(g *grammar, client *circl.Client) (*cache.Cache, error) {
 	dir := g.CacheDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
@@ -257,7 +255,7 @@ func newCache(g *grammar, client *query.Client) (*query.Cache, error) {
 		return nil, usageError{errors.New("--offline and --refresh contradict each other")}
 	}
 	key := fmt.Sprintf("%s rrtype=%s active=%t", client.Endpoint.Redacted(), client.RRType, !client.DisableActiveQuery)
-	cache := &query.Cache{Dir: dir, TTL: g.CacheTTL, Key: key, Offline: g.Offline, Refresh: g.Refresh, MaxRecordBytes: g.MaxRecordBytes}
+	cache := &cache.Cache{Dir: dir, TTL: g.CacheTTL, Key: key, Offline: g.Offline, Refresh: g.Refresh}
 	if !g.Offline {
 		cache.Source = client
 	}
@@ -278,7 +276,7 @@ func width(w io.Writer) int {
 func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 	sel := &query.Selection{Strict: g.Strict, Limit: g.Limit}
 	for _, t := range g.RRType {
-		t, err := query.ParseRRType(t)
+		t, err := pdns.ParseRRType(t)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--rrtype %w", err)}
 		}
@@ -313,7 +311,11 @@ func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 		}
 	}
 	if g.JQ != "" {
-		if sel.Program, err = query.CompileJQ(g.JQ, append(g.Arg, g.ArgJSON...), g.JQEnv); err != nil {
+		var environ func() []string // $ENV is empty unless --jq-env
+		if g.JQEnv {
+			environ = jqEnviron
+		}
+		if sel.Program, err = query.CompileJQ(g.JQ, append(g.Arg, g.ArgJSON...), environ); err != nil {
 			return nil, err
 		}
 		sel.Slurp = g.Slurp
@@ -331,13 +333,13 @@ func endpoint(g *grammar) (*url.URL, error) {
 	if g.URL != "" {
 		u, err := url.Parse(g.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageError{fmt.Errorf("--url %s: want an http:// or https:// URL such as https://www.circl.lu/pdns/query", query.Quote(redact(g.URL), 200))}
+			return nil, usageError{fmt.Errorf("--url %s: want an http:// or https:// URL such as https://www.circl.lu/pdns/query", pdns.Quote(redact(g.URL), 200))}
 		}
 		return u, nil
 	}
 	host := strings.TrimSuffix(strings.TrimPrefix(g.Host, "["), "]")
 	if host == "" || strings.ContainsAny(host, "/@?# ") {
-		return nil, usageError{fmt.Errorf("--host %s: want a host name or address (use --url for a whole URL)", query.Quote(g.Host, 200))}
+		return nil, usageError{fmt.Errorf("--host %s: want a host name or address (use --url for a whole URL)", pdns.Quote(g.Host, 200))}
 	}
 	u := &url.URL{Scheme: "https", Host: host, Path: "/pdns/query"}
 	if g.HTTP {
@@ -362,7 +364,7 @@ func redact(raw string) string {
 	return "(unparsable URL)"
 }
 
-func newClient(g *grammar, warn func(string)) (*query.Client, error) {
+func newClient(g *grammar, warn func(string)) (*circl.Client, error) {
 	u, err := endpoint(g)
 	if err != nil {
 		return nil, err
@@ -384,9 +386,9 @@ func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 	transport.DialContext = (&net.Dialer{Timeout: g.Timeout, KeepAlive: 30 * time.Second}).DialContext
 	transport.TLSHandshakeTimeout = g.Timeout
 	transport.ReadBufferSize = 64 << 10 // a large answer in reads of 64 KB, not 4 KB
-	return &query.Client{
+	return &circl.Client{
 		Endpoint:           u,
-		HTTP:               &http.Client{Transport: transport, CheckRedirect: query.CheckRedirect},
+		HTTP:               &http.Client{Transport: transport, CheckRedirect: circl.CheckRedirect},
 		User:               user,
 		Password:           password,
 		Token:              token,
@@ -395,7 +397,6 @@ func newClient(g *grammar, warn func(string)) (*query.Client, error) {
 		DisableActiveQuery: g.NoActiveQuery,
 		IdleTimeout:        g.Timeout,
 		Retries:            g.Retries,
-		MaxRecordBytes:     g.MaxRecordBytes,
 		MaxTime:            g.MaxTime,
 		MaxWait:            g.MaxWait,
 		SpeedLimit:         g.SpeedLimit,

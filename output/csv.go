@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // CSV writes RFC 4180 CSV (quoted where needed; LF line ends, or CRLF
@@ -35,7 +35,7 @@ func (c *CSV) cell(s string) string {
 	return CSVCell(s)
 }
 
-func (c *CSV) Record(q query.Indicator, r *query.Record) error {
+func (c *CSV) Record(q pdns.Indicator, r *pdns.Record) error {
 	if !c.header {
 		c.header = true
 		h := []string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}
@@ -60,9 +60,9 @@ func (c *CSV) Record(q query.Indicator, r *query.Record) error {
 	return c.w.Write(row)
 }
 
-func (c *CSV) End(query.Indicator) error {
+func (c *CSV) End(pdns.Indicator) error {
 	c.w.Flush()
 	return c.w.Error()
 }
 
-func (c *CSV) Close() error { return c.End(query.Indicator{}) }
+func (c *CSV) Close() error { return c.End(pdns.Indicator{}) }

@@ -12,14 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // graph is what the records of a run say about the infrastructure: a node
 // for each name and address, an edge from a record's rrname to each host
 // its rdata names (A, AAAA, CNAME, NS, MX, PTR, DNAME, SRV), labelled with
 // the type and the times. The given indicators and the hubs (answers of
-// more than Options.HubOver records) are marked. It is written whole at
+// more than --max-fanout records, as the engine says) are marked. It is written whole at
 // the end of the run, by the dot and Cytoscape writers.
 //
 // Nodes and edges are values in slices, found through openIndexes; an edge
@@ -27,7 +27,6 @@ import (
 // needs each edge's record, which goes to a spill as it comes (read back
 // in order at the end), so that no graph holds the records themselves.
 type graph struct {
-	o         Options
 	nodes     chunked[graphNode]
 	nodeIndex openIndex
 	edges     chunked[graphEdge]
@@ -35,7 +34,6 @@ type graph struct {
 	records   *spill // with keepRecords: each edge's record, in edge order
 	types     []string
 	texts     texts // the nodes' ids
-	count     int   // records of the answer being read
 	buf       []byte
 }
 
@@ -59,8 +57,8 @@ func (g *graph) ends(e *graphEdge) (source, target, rrtype string) {
 	return g.nodes.at(int(e.from)).id, g.nodes.at(int(e.to)).id, g.types[e.rrtype]
 }
 
-func newGraph(o Options) *graph {
-	return &graph{o: o, nodeIndex: newOpenIndex(), edgeIndex: newOpenIndex()}
+func newGraph() *graph {
+	return &graph{nodeIndex: newOpenIndex(), edgeIndex: newOpenIndex()}
 }
 
 // keepRecords has the graph keep each edge's record, for the Cytoscape writer.
@@ -82,15 +80,14 @@ func (g *graph) node(id string, hop int) int32 {
 	return int32(g.nodes.len() - 1)
 }
 
-func (g *graph) record(q query.Indicator, r *query.Record) error {
-	g.count++
+func (g *graph) record(q pdns.Indicator, r *pdns.Record) error {
 	g.nodes.at(int(g.node(q.Value, q.Hop))).given = q.Hop == 0
-	targets := query.PointsTo(r)
+	targets := pdns.PointsTo(r)
 	if len(targets) == 0 {
 		return nil
 	}
 	name := strings.ToLower(strings.TrimSuffix(r.RRName, "."))
-	if ind, err := query.ParseIndicator(name); err == nil {
+	if ind, err := pdns.ParseIndicator(name); err == nil {
 		name = ind.Value
 	}
 	from := g.node(name, q.Hop+1)
@@ -135,25 +132,11 @@ func edgeHash(x *openIndex, from, to, rrtype int32) uint64 {
 	return x.hash(string(b[:]))
 }
 
-// end closes an answer: one of more than HubOver records is a hub.
-func (g *graph) end(q query.Indicator) {
+// end closes an answer: a hub (as the engine decided) is marked.
+func (g *graph) end(q pdns.Indicator) {
 	n := g.nodes.at(int(g.node(q.Value, q.Hop)))
 	n.given = n.given || q.Hop == 0
-	if g.o.HubOver > 0 && g.count > g.o.HubOver {
-		n.hub = true
-	}
-	g.count = 0
-}
-
-func dates(first, last int64) string {
-	f, l := timeText(first, dateLayout), timeText(last, dateLayout)
-	switch {
-	case f == "" && l == "":
-		return ""
-	case f == l:
-		return f
-	}
-	return f + " .. " + l
+	n.hub = n.hub || q.Hub
 }
 
 // graphWriter gathers the graph of the run, for a writer that writes it
@@ -163,8 +146,8 @@ type graphWriter struct {
 	g *graph
 }
 
-func (gw graphWriter) Record(q query.Indicator, r *query.Record) error { return gw.g.record(q, r) }
-func (gw graphWriter) End(q query.Indicator) error                     { gw.g.end(q); return nil }
+func (gw graphWriter) Record(q pdns.Indicator, r *pdns.Record) error { return gw.g.record(q, r) }
+func (gw graphWriter) End(q pdns.Indicator) error                    { gw.g.end(q); return nil }
 
 // Dot writes the graph of the run for Graphviz (dot -Tsvg): names as
 // ellipses, addresses as boxes, the given indicators with a double
@@ -172,7 +155,7 @@ func (gw graphWriter) End(q query.Indicator) error                     { gw.g.en
 type Dot struct{ graphWriter }
 
 // NewDot returns a DOT writer to w.
-func NewDot(w io.Writer, o Options) *Dot { return &Dot{graphWriter{w: w, g: newGraph(o)}} }
+func NewDot(w io.Writer, o Options) *Dot { return &Dot{graphWriter{w: w, g: newGraph()}} }
 
 func (d *Dot) Close() error {
 	if d.g.nodes.len() == 0 { // given no answer (--new, nothing new): nothing
@@ -227,7 +210,7 @@ type Cytoscape struct{ graphWriter }
 
 // NewCytoscape returns a Cytoscape.js writer to w.
 func NewCytoscape(w io.Writer, o Options) *Cytoscape {
-	return &Cytoscape{graphWriter{w: w, g: newGraph(o).keepRecords()}}
+	return &Cytoscape{graphWriter{w: w, g: newGraph().keepRecords()}}
 }
 
 func (c *Cytoscape) Close() error {
@@ -277,7 +260,7 @@ func (c *Cytoscape) Close() error {
 		if _, err := io.ReadFull(rb, text); err != nil {
 			return err
 		}
-		r, err := query.DecodeRecord(text)
+		r, err := pdns.DecodeRecord(text)
 		if err != nil {
 			return err // it is our own JSON
 		}

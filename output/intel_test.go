@@ -12,7 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // The references shared beside the project: the OASIS STIX 2.1 JSON
@@ -81,12 +81,12 @@ func stixValidator(t *testing.T) func(typ string, obj any) error {
 var fixedNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 // intelAnswers are the demo dump's answers and the hostile dump's.
-func intelAnswers(t *testing.T) (map[string][]query.Record, []string) {
+func intelAnswers(t *testing.T) (map[string][]pdns.Record, []string) {
 	demo := load(t, "demo.ndjson")
-	answers := map[string][]query.Record{"evil.example": load(t, "hostile.ndjson"), "nothing.example": nil}
+	answers := map[string][]pdns.Record{"evil.example": load(t, "hostile.ndjson"), "nothing.example": nil}
 	order := []string{}
 	for _, q := range []string{"www.threatq.com", "threatsketch.com", "104.196.175.197", "www.circl.lu", "2001:7e8:1:1::7"} {
-		ind, _ := query.ParseIndicator(q)
+		ind, _ := pdns.ParseIndicator(q)
 		for _, r := range demo {
 			for _, n := range r.Names() {
 				if n == ind.Value {
@@ -96,7 +96,7 @@ func intelAnswers(t *testing.T) (map[string][]query.Record, []string) {
 		}
 		order = append(order, q)
 	}
-	huge := query.Record{RRName: strings.Repeat("a", 63) + ".example", RRType: "TXT", RData: []string{strings.Repeat("\u202e\x1bX", 10000)}, TimeFirst: 1, TimeLast: 2, Count: 1 << 40}
+	huge := pdns.Record{RRName: strings.Repeat("a", 63) + ".example", RRType: "TXT", RData: []string{strings.Repeat("\u202e\x1bX", 10000)}, TimeFirst: 1, TimeLast: 2, Count: 1 << 40}
 	answers["evil.example"] = append(answers["evil.example"], huge)
 	return answers, append(order, "nothing.example", "evil.example")
 }
@@ -242,8 +242,8 @@ func TestIntelStreams(t *testing.T) {
 	} {
 		var buf bytes.Buffer
 		w := newW(&buf)
-		ind, _ := query.ParseIndicator("big.example")
-		r := query.Record{RRName: "big.example", RRType: "A", RData: []string{"192.0.2.1"}}
+		ind, _ := pdns.ParseIndicator("big.example")
+		r := pdns.Record{RRName: "big.example", RRType: "A", RData: []string{"192.0.2.1"}}
 		for i := range 20000 {
 			r.RData[0] = "10.1." + strconv.Itoa(i%250) + "." + strconv.Itoa(i/250%250)
 			r.Count = int64(i)

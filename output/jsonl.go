@@ -6,7 +6,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // JSONL writes one JSON object per record: "query", the indicator asked,
@@ -18,8 +18,8 @@ type JSONL struct {
 	w    *bufio.Writer
 	buf  []byte
 	o    Options // Raw: a jq output that is a string is written as it is
-	ind  query.Indicator
-	lead []query.Field // ind's
+	ind  pdns.Indicator
+	lead []pdns.Field // ind's
 }
 
 // NewJSONL returns a JSONL writer to w.
@@ -29,7 +29,7 @@ func NewJSONL(w io.Writer, o Options) *JSONL {
 
 // Record writes r; indicators are plain ASCII without quotes or
 // backslashes, so "query" needs no escaping.
-func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
+func (j *JSONL) Record(q pdns.Indicator, r *pdns.Record) error {
 	if q != j.ind || j.lead == nil {
 		j.ind, j.lead = q, q.LeadFields()
 	}
@@ -37,7 +37,7 @@ func (j *JSONL) Record(q query.Indicator, r *query.Record) error {
 	return j.line(j.buf)
 }
 
-func (j *JSONL) Value(_ query.Indicator, v any) error {
+func (j *JSONL) Value(_ pdns.Indicator, v any) error {
 	if s, ok := v.(string); ok && j.o.Raw { // as jq -r; inert on a terminal
 		if j.o.Terminal {
 			s = Terminal(s)
@@ -58,5 +58,5 @@ func (j *JSONL) line(b []byte) error {
 	return err
 }
 
-func (j *JSONL) End(query.Indicator) error { return j.w.Flush() }
-func (j *JSONL) Close() error              { return j.w.Flush() }
+func (j *JSONL) End(pdns.Indicator) error { return j.w.Flush() }
+func (j *JSONL) Close() error             { return j.w.Flush() }

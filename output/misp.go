@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // The MISP object template for passive DNS records (from the MISP objects
@@ -56,7 +56,7 @@ type MISP struct {
 	o       Options
 	started bool
 	objects int
-	inds    []query.Indicator
+	inds    []pdns.Indicator
 	buf     []byte
 }
 
@@ -107,7 +107,7 @@ func mispValue(relation, value string) (string, bool) {
 	return value, true // a number
 }
 
-func (m *MISP) Record(q query.Indicator, r *query.Record) error {
+func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
 	m.start()
 	t := passiveDNSTemplate
 	var attrs []mispAttribute
@@ -150,8 +150,8 @@ func (m *MISP) Record(q query.Indicator, r *query.Record) error {
 	return err
 }
 
-func (m *MISP) End(q query.Indicator) error {
-	if !slices.ContainsFunc(m.inds, func(i query.Indicator) bool { return i.Value == q.Value }) {
+func (m *MISP) End(q pdns.Indicator) error {
+	if !slices.ContainsFunc(m.inds, func(i pdns.Indicator) bool { return i.Value == q.Value }) {
 		m.inds = append(m.inds, q)
 	}
 	return nil
@@ -166,7 +166,7 @@ func (m *MISP) Close() error {
 	var names []string
 	for _, q := range m.inds {
 		typ := "ip-dst"
-		if q.Kind == query.FQDN {
+		if q.Kind == pdns.FQDN {
 			typ = "domain"
 		}
 		attrs = append(attrs, mispAttribute{Type: typ, Category: "Network activity", Value: q.Value})

@@ -1,8 +1,12 @@
-// Package output writes query results in the formats circl-pdns offers:
-// JSON lines, a table, dig-like text, CSV, and ThreatQ indicator objects.
-// Each format is one Writer. Text from the service is untrusted: every
-// writer makes sure it cannot act on a terminal or a spreadsheet. It knows
-// nothing of HTTP or flags.
+// Package output writes query results in the formats circl-pdns offers
+// (Formats): JSON lines, a table, dig-like text, CSV, ThreatQ indicator
+// objects, a MISP event, a STIX 2.1 bundle, a timeline, a graph for
+// Graphviz or Cytoscape.js, and the HTML report. Each format is one Writer,
+// in a file of its own; what several share (the aggregation of rows, the
+// graph, text helpers, JSON strings, chunked lists) is in files of its own
+// too. Text from a record is untrusted: every writer makes sure it cannot
+// act on a terminal or a spreadsheet (sanitize.go). It imports query/pdns
+// only: it knows nothing of HTTP, databases or flags.
 package output
 
 import (
@@ -10,17 +14,20 @@ import (
 	"io"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
-// Writer writes the records of a run, one indicator's answer after another.
+// Writer writes the records of a run, one indicator's answer after another:
+// the engine never mixes two answers (with --unordered too), so a writer
+// may hold what it writes of the answer being written.
 type Writer interface {
 	// Record writes (or holds) one record of the answer to q.
-	Record(q query.Indicator, r *query.Record) error
-	// End closes the answer to q, which may have had no records at all.
+	Record(q pdns.Indicator, r *pdns.Record) error
+	// End closes the answer to q, which may have had no records at all;
+	// q.Hub says whether it is a hub (--pivot).
 	// What was written so far reaches the underlying writer, so that a
 	// reader at the other end of a pipe sees each answer as it completes.
-	End(q query.Indicator) error
+	End(q pdns.Indicator) error
 	// Close writes what is still held. A writer given no answer at all
 	// writes nothing (with --new, an answer with nothing new is not given).
 	Close() error
@@ -30,7 +37,7 @@ type Writer interface {
 // only records.
 type ValueWriter interface {
 	Writer
-	Value(q query.Indicator, v any) error
+	Value(q pdns.Indicator, v any) error
 }
 
 // Options are the settings the formats share.
@@ -40,9 +47,6 @@ type Options struct {
 	Wide     bool // table: wrap long cells onto more lines rather than cut them
 	Terminal bool // the output is a terminal: escape what could act on it
 	CRLF     bool // csv: lines end in CRLF, as RFC 4180 says (LF otherwise)
-	// HubOver marks, in a graph, the indicators whose answer has more
-	// records than this (--max-fanout): hubs, not followed.
-	HubOver int
 	// Color colours the timeline's bars by record type.
 	Color bool
 	// Now is the time MISP and STIX say they were made (now when zero).
@@ -50,8 +54,10 @@ type Options struct {
 	Raw bool // jsonl: a jq output that is a string is written without quotes (jq -r)
 }
 
-// New returns the writer for format: jsonl, table, text, csv, threatq, dot
-// or graph.
+// Formats are the output formats, for -o.
+var Formats = []string{"jsonl", "table", "text", "csv", "threatq", "misp", "stix", "timeline", "dot", "graph"}
+
+// New returns the writer for format, one of Formats (jsonl for any other).
 func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "table":
@@ -87,10 +93,22 @@ func HoldsRun(format string) bool {
 	return false
 }
 
-// Tee writes to a primary writer and to others beside it (the --report):
-// jq outputs that are not records go to the primary only.
+// TakesValues says whether w writes any output of a jq program, not only
+// records.
+func TakesValues(w Writer) bool {
+	_, ok := w.(ValueWriter)
+	return ok
+}
+
+// Tee writes to a primary writer and to others beside it (the --report).
+// It takes the jq outputs that are not records if the primary does, and
+// gives them to the primary only.
 func Tee(primary Writer, others ...Writer) Writer {
-	return &tee{primary: primary, others: others}
+	t := &tee{primary: primary, others: others}
+	if vw, ok := primary.(ValueWriter); ok {
+		return valueTee{t, vw}
+	}
+	return t
 }
 
 type tee struct {
@@ -108,11 +126,11 @@ func (t *tee) each(f func(Writer) error) error {
 	return f(t.primary)
 }
 
-func (t *tee) Record(q query.Indicator, r *query.Record) error {
+func (t *tee) Record(q pdns.Indicator, r *pdns.Record) error {
 	return t.each(func(w Writer) error { return w.Record(q, r) })
 }
 
-func (t *tee) End(q query.Indicator) error {
+func (t *tee) End(q pdns.Indicator) error {
 	return t.each(func(w Writer) error { return w.End(q) })
 }
 
@@ -126,30 +144,19 @@ func (t *tee) Close() error {
 	return err
 }
 
-// Value is a jq output: for the primary writer, if it takes any.
-func (t *tee) Value(q query.Indicator, v any) error {
-	if vw, ok := t.primary.(ValueWriter); ok {
-		return vw.Value(q, v)
-	}
-	r, err := query.RecordFromValue(v)
-	if err != nil {
-		return err
-	}
-	return t.Record(q, &r)
+// valueTee is a tee whose primary takes jq outputs.
+type valueTee struct {
+	*tee
+	primary ValueWriter
 }
+
+func (t valueTee) Value(q pdns.Indicator, v any) error { return t.primary.Value(q, v) }
 
 // pivotNote is " (hop 1, via example.com)" for an indicator found by a
 // pivot, "" otherwise.
-func pivotNote(q query.Indicator) string {
+func pivotNote(q pdns.Indicator) string {
 	if q.Via == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (hop %d, via %s)", q.Hop, q.Via)
-}
-
-func timeText(epoch int64, layout string) string {
-	if epoch == 0 {
-		return ""
-	}
-	return time.Unix(epoch, 0).UTC().Format(layout)
 }

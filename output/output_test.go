@@ -6,30 +6,31 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/mattn/go-runewidth"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/mattn/go-runewidth"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // load reads a COF fixture from testdata.
-func load(t *testing.T, name string) []query.Record {
+func load(t *testing.T, name string) []pdns.Record {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var recs []query.Record
+	var recs []pdns.Record
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		r, err := query.DecodeRecord(sc.Bytes())
+		r, err := pdns.DecodeRecord(sc.Bytes())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -38,9 +39,9 @@ func load(t *testing.T, name string) []query.Record {
 	return recs
 }
 
-func ind(t *testing.T, s string) query.Indicator {
+func ind(t *testing.T, s string) pdns.Indicator {
 	t.Helper()
-	i, err := query.ParseIndicator(s)
+	i, err := pdns.ParseIndicator(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 // write sends each fixture's records as the answer to one indicator, then
 // an indicator with no records.
-func write(t *testing.T, w Writer, answers map[string][]query.Record, order ...string) {
+func write(t *testing.T, w Writer, answers map[string][]pdns.Record, order ...string) {
 	t.Helper()
 	for _, q := range order {
 		i := ind(t, q)
@@ -89,7 +90,7 @@ func write(t *testing.T, w Writer, answers map[string][]query.Record, order ...s
 
 func TestFormats(t *testing.T) {
 	recs := load(t, "records.ndjson")
-	answers := map[string][]query.Record{
+	answers := map[string][]pdns.Record{
 		"www.threatq.com": recs[:2],
 		"threatq.com":     recs[2:4],
 		"bücher.example":  recs[4:],
@@ -152,7 +153,7 @@ func TestFormats(t *testing.T) {
 // assertWholeNames fails unless every name and address of the answers
 // (rrnames, and the rdata of types whose rdata are names or addresses)
 // stands whole on one line of a table.
-func assertWholeNames(t *testing.T, table string, answers map[string][]query.Record, order []string) {
+func assertWholeNames(t *testing.T, table string, answers map[string][]pdns.Record, order []string) {
 	t.Helper()
 	lines := strings.Split(table, "\n")
 	whole := func(s string) bool {
@@ -193,9 +194,9 @@ func assertTerminalSafe(t *testing.T, s string) {
 func TestJSONLKeepsTheValue(t *testing.T) {
 	// The escapes change the bytes, not the JSON value.
 	var buf bytes.Buffer
-	write(t, NewJSONL(&buf, Options{}), map[string][]query.Record{"evil.example": load(t, "hostile.ndjson")}, "evil.example")
+	write(t, NewJSONL(&buf, Options{}), map[string][]pdns.Record{"evil.example": load(t, "hostile.ndjson")}, "evil.example")
 	for i, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		r, err := query.DecodeRecord([]byte(line))
+		r, err := pdns.DecodeRecord([]byte(line))
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
@@ -215,7 +216,7 @@ func TestJSONLValue(t *testing.T) {
 	var buf bytes.Buffer
 	j := NewJSONL(&buf, Options{})
 	for _, v := range []any{"\u202eevil", map[string]any{"b": 1, "a": []any{true, nil}}, 3.5} {
-		if err := j.Value(query.Indicator{}, v); err != nil {
+		if err := j.Value(pdns.Indicator{}, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,9 +232,9 @@ func TestJSONLValue(t *testing.T) {
 // the record on them.
 func TestGraphs(t *testing.T) {
 	recs := load(t, "records.ndjson")
-	given := query.Indicator{Value: "www.threatq.com", Kind: query.FQDN, Pivoting: true}
-	hop1 := query.Indicator{Value: "threatq.com", Kind: query.FQDN, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
-	hub := query.Indicator{Value: "104.196.175.197", Kind: query.IPv4, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
+	given := pdns.Indicator{Value: "www.threatq.com", Kind: pdns.FQDN, Pivoting: true}
+	hop1 := pdns.Indicator{Value: "threatq.com", Kind: pdns.FQDN, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
+	hub := pdns.Indicator{Value: "104.196.175.197", Kind: pdns.IPv4, Pivoting: true, Hop: 1, Via: "www.threatq.com", Hub: true}
 	for _, tt := range []struct {
 		name string
 		new  func(io.Writer, Options) Writer
@@ -242,11 +243,11 @@ func TestGraphs(t *testing.T) {
 		{"pivot.graph.json", func(w io.Writer, o Options) Writer { return NewCytoscape(w, o) }},
 	} {
 		var buf bytes.Buffer
-		w := tt.new(&buf, Options{HubOver: 2})
+		w := tt.new(&buf, Options{})
 		for _, step := range []struct {
-			q    query.Indicator
-			recs []query.Record
-		}{{given, recs[:2]}, {hop1, recs[2:4]}, {hub, []query.Record{recs[0], recs[0], recs[0]}}} {
+			q    pdns.Indicator
+			recs []pdns.Record
+		}{{given, recs[:2]}, {hop1, recs[2:4]}, {hub, []pdns.Record{recs[0], recs[0], recs[0]}}} {
 			for i := range step.recs {
 				w.Record(step.q, &step.recs[i])
 			}
@@ -292,7 +293,7 @@ func TestTimelineColor(t *testing.T) {
 	recs := load(t, "records.ndjson")
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
-		write(t, NewTimeline(&buf, Options{Width: 80, Color: color}), map[string][]query.Record{"www.threatq.com": recs[:2]}, "www.threatq.com")
+		write(t, NewTimeline(&buf, Options{Width: 80, Color: color}), map[string][]pdns.Record{"www.threatq.com": recs[:2]}, "www.threatq.com")
 		got := buf.String()
 		if has := strings.Contains(got, "\x1b[33m━"); has != color { // CNAME in yellow
 			t.Errorf("color %v: %q", color, got)
@@ -306,9 +307,9 @@ func TestTimelineColor(t *testing.T) {
 // TestTableBlocks: below 40 columns, a record is a block of lines; a name
 // too long to follow its label takes a line of its own, whole.
 func TestTableBlocks(t *testing.T) {
-	r := query.Record{RRName: "14.93.194.185.in-addr.arpa", RRType: "PTR", RData: []string{"a-rather-long-host-name.example.org."}}
+	r := pdns.Record{RRName: "14.93.194.185.in-addr.arpa", RRType: "PTR", RData: []string{"a-rather-long-host-name.example.org."}}
 	var buf bytes.Buffer
-	write(t, NewTable(&buf, Options{Width: 38}), map[string][]query.Record{"x.example": {r}}, "x.example")
+	write(t, NewTable(&buf, Options{Width: 38}), map[string][]pdns.Record{"x.example": {r}}, "x.example")
 	want := "x.example: 1 record\n\nrrname: 14.93.194.185.in-addr.arpa\ntype:   PTR\nrdata:\na-rather-long-host-name.example.org.\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
@@ -317,13 +318,13 @@ func TestTableBlocks(t *testing.T) {
 
 // TestTableLongAnswer: a long answer is written in blocks that line up.
 func TestTableLongAnswer(t *testing.T) {
-	var recs []query.Record
+	var recs []pdns.Record
 	for i := range tableBlock + 500 {
 		rdata := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
 		if i >= tableBlock {
 			rdata = fmt.Sprintf("10.100.%d.%d", i/256, i%256) // wider than any of the first block
 		}
-		r, err := query.DecodeRecord([]byte(fmt.Sprintf(`{"rrname":"big.example","rrtype":"A","rdata":%q,"time_first":1,"time_last":2,"count":%d}`, rdata, i+1)))
+		r, err := pdns.DecodeRecord([]byte(fmt.Sprintf(`{"rrname":"big.example","rrtype":"A","rdata":%q,"time_first":1,"time_last":2,"count":%d}`, rdata, i+1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,10 +332,10 @@ func TestTableLongAnswer(t *testing.T) {
 	}
 	for _, width := range []int{0, 100} {
 		var buf bytes.Buffer
-		write(t, NewTable(&buf, Options{Width: width}), map[string][]query.Record{"big.example": recs}, "big.example")
+		write(t, NewTable(&buf, Options{Width: width}), map[string][]pdns.Record{"big.example": recs}, "big.example")
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 		// a heading, the header, a line a record, and the size at the end
-		if len(lines) != len(recs)+3 || lines[0] != "big.example: 1000 records and more" || lines[len(lines)-1] != "big.example: 1500 records" {
+		if len(lines) != len(recs)+3 || lines[0] != "big.example: 1,000 records and more" || lines[len(lines)-1] != "big.example: 1,500 records" {
 			t.Fatalf("width %d: %d lines for %d records: %q ... %q", width, len(lines), len(recs), lines[0], lines[len(lines)-1])
 		}
 		end := strings.Index(lines[1], "COUNT") + len("COUNT") // right-aligned
@@ -351,11 +352,11 @@ func TestTableLongAnswer(t *testing.T) {
 // 1 MB name), at 80 columns, cut and wrapped. Linear in the cell.
 func BenchmarkTableHugeCell(b *testing.B) {
 	huge := strings.Repeat("x", 1<<20)
-	recs := []query.Record{
+	recs := []pdns.Record{
 		{RRName: "big.example", RRType: "TXT", RData: []string{huge}, Count: 1},
 		{RRName: huge + ".example", RRType: "A", RData: []string{"192.0.2.1"}, Count: 1},
 	}
-	q := query.Indicator{Value: "big.example"}
+	q := pdns.Indicator{Value: "big.example"}
 	for _, wide := range []bool{false, true} {
 		b.Run(fmt.Sprintf("wide=%v", wide), func(b *testing.B) {
 			for b.Loop() {
@@ -371,12 +372,12 @@ func BenchmarkTableHugeCell(b *testing.B) {
 
 // BenchmarkTable200k: an answer of 200,000 records at 120 columns.
 func BenchmarkTable200k(b *testing.B) {
-	recs := make([]query.Record, 200000)
+	recs := make([]pdns.Record, 200000)
 	for i := range recs {
-		recs[i] = query.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
+		recs[i] = pdns.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
 			Count: int64(i%997 + 1), TimeFirst: 1400000000 + int64(i)*60, TimeLast: 1500000000 + int64(i)*60}
 	}
-	q := query.Indicator{Value: "big.example"}
+	q := pdns.Indicator{Value: "big.example"}
 	b.ReportAllocs()
 	for b.Loop() {
 		tb := NewTable(io.Discard, Options{Width: 120})
@@ -388,13 +389,12 @@ func BenchmarkTable200k(b *testing.B) {
 }
 
 // TestThreatQSpill: an answer too large to hold goes through a temporary
-// file, and answers that interleave (--unordered) each get their own
-// object; the output is the same as for small answers one after the other.
+// file; the output is the same as for small answers.
 func TestThreatQSpill(t *testing.T) {
-	answers := map[string][]query.Record{}
+	answers := map[string][]pdns.Record{}
 	for _, q := range []string{"a.example", "b.example"} {
 		for i := range 300 {
-			answers[q] = append(answers[q], query.Record{RRName: q, RRType: "A", RData: []string{fmt.Sprintf("192.0.2.%d", i%250)}})
+			answers[q] = append(answers[q], pdns.Record{RRName: q, RRType: "A", RData: []string{fmt.Sprintf("192.0.2.%d", i%250)}})
 		}
 	}
 	var want bytes.Buffer
@@ -404,19 +404,19 @@ func TestThreatQSpill(t *testing.T) {
 	spillMemory = 256
 	var got bytes.Buffer
 	w := NewThreatQ(&got)
-	a, b := ind(t, "a.example"), ind(t, "b.example")
-	for i := range answers["a.example"] {
-		w.Record(a, &answers["a.example"][i])
-		w.Record(b, &answers["b.example"][i])
+	for _, name := range []string{"a.example", "b.example"} {
+		q := ind(t, name)
+		for i := range answers[name] {
+			w.Record(q, &answers[name][i])
+		}
+		if w.cur.attributes.file == nil || w.cur.related.file == nil {
+			t.Fatal("nothing was spilled to a file")
+		}
+		w.End(q)
 	}
-	if w.open["a.example"].attributes.file == nil || w.open["b.example"].related.file == nil {
-		t.Fatal("nothing was spilled to a file")
-	}
-	w.End(a)
-	w.End(b)
 	w.Close()
 	if got.String() != want.String() {
-		t.Errorf("spilled, interleaved:\n%s\nwant\n%s", got.String(), want.String())
+		t.Errorf("spilled:\n%s\nwant\n%s", got.String(), want.String())
 	}
 	if n := strings.Count(want.String(), `"Resource Data"`); n != 2*250 {
 		t.Errorf("%d attributes, want 500 (repeats left out)", n)
@@ -426,13 +426,13 @@ func TestThreatQSpill(t *testing.T) {
 // A record with an empty rdata array is a row like any other, at every
 // width: its rdata cell is empty.
 func TestTableEmptyRData(t *testing.T) {
-	r, err := query.DecodeRecord([]byte(`{"rrname":"e.example","rrtype":"NS","rdata":[]}`))
+	r, err := pdns.DecodeRecord([]byte(`{"rrname":"e.example","rrtype":"NS","rdata":[]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, width := range []int{0, 50, 80} {
 		var buf bytes.Buffer
-		write(t, NewTable(&buf, Options{Width: width}), map[string][]query.Record{"e.example": {r}}, "e.example")
+		write(t, NewTable(&buf, Options{Width: width}), map[string][]pdns.Record{"e.example": {r}}, "e.example")
 		if !strings.Contains(buf.String(), "e.example: 1 record") || !strings.Contains(buf.String(), "e.example  ") {
 			t.Errorf("width %d:\n%s", width, buf.String())
 		}
@@ -461,18 +461,18 @@ func TestCut(t *testing.T) {
 // Names longer than their column are written whole where the line has no
 // room, on a line of their own: no line is wider than the terminal.
 func TestTableLongNames(t *testing.T) {
-	var recs []query.Record
+	var recs []pdns.Record
 	for _, line := range []string{
 		`{"rrname":"a-very-long-name-that-overflows-the-column.example","rrtype":"CNAME","rdata":"another-very-long-target-name-that-overflows.example.","count":3}`,
 		`{"rrname":"x.example","rrtype":"CNAME","rdata":"another-long-target-name-that-overflows-the-column.example.","count":3}`,
 	} {
-		r, err := query.DecodeRecord([]byte(line))
+		r, err := pdns.DecodeRecord([]byte(line))
 		if err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, r)
 	}
-	answers := map[string][]query.Record{"*.example": recs}
+	answers := map[string][]pdns.Record{"*.example": recs}
 	for _, width := range []int{60, 80} {
 		var buf bytes.Buffer
 		write(t, NewTable(&buf, Options{Width: width}), answers, "*.example")

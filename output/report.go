@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Report writes one self-contained HTML page for the run (inline CSS and
@@ -34,10 +34,10 @@ const reportRows = 500
 
 // NewReport returns a report writer to w.
 func NewReport(w io.Writer, o Options) *Report {
-	return &Report{w: w, o: o, graph: newGraph(o), made: time.Now().UTC()}
+	return &Report{w: w, o: o, graph: newGraph(), made: time.Now().UTC()}
 }
 
-func (rp *Report) Record(q query.Indicator, r *query.Record) error {
+func (rp *Report) Record(q pdns.Indicator, r *pdns.Record) error {
 	if q.Pivoting { // the graph is drawn only for a pivot
 		if err := rp.graph.record(q, r); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (rp *Report) Record(q query.Indicator, r *query.Record) error {
 	return nil
 }
 
-func (rp *Report) End(q query.Indicator) error {
+func (rp *Report) End(q pdns.Indicator) error {
 	if q.Pivoting {
 		rp.graph.end(q)
 	}
@@ -64,7 +64,7 @@ type reportView struct {
 	First, Last, Types string
 	Timeline           template.HTML
 	Rows               []reportRowView
-	More               int
+	More               string // how many rows are left out, if any
 }
 
 type reportRowView struct {
@@ -77,11 +77,11 @@ func (rp *Report) Close() error {
 	for _, a := range rp.answers {
 		v := reportView{Query: a.q.Value, Note: strings.TrimSpace(pivotNote(a.q)), Records: a.records, Distinct: a.rows.len(), Types: strings.Join(a.types, ", ")}
 		v.First, v.Last = timeText(a.first, timeLayout), timeText(a.last, timeLayout)
-		v.Size = plural(a.records, "record") + ", " + strconv.Itoa(a.rows.len()) + " distinct"
+		v.Size = Plural(a.records, "record") + ", " + Grouped(a.rows.len()) + " distinct"
 		rows := make([]spanRow, min(a.rows.len(), reportRows))
 		if a.rows.len() > reportRows { // the busiest ones
 			order := a.sorted(func(x, y *spanRow) int { return cmp.Compare(y.Count, x.Count) })
-			v.More = len(order) - reportRows
+			v.More = Grouped(len(order) - reportRows)
 			for i := range rows {
 				rows[i] = *a.rows.at(int(order[i]))
 			}
@@ -100,7 +100,7 @@ func (rp *Report) Close() error {
 			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName()), RRType: Terminal(r.RRType()), RData: Terminal(r.Label()), Count: count,
 				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout)})
 		}
-		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == query.FQDN)
+		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == pdns.FQDN)
 		views = append(views, v)
 	}
 	var graphSVG template.HTML

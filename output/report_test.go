@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // checkReport parses a report as a browser would and fails on a script, a
@@ -75,7 +75,7 @@ func checkReport(t *testing.T, page []byte) string {
 
 // reportOf is the report of answers; with pivoting, as a --pivot run's
 // (its given indicators, at hop 0).
-func reportOf(t *testing.T, o Options, pivoting bool, answers map[string][]query.Record, order ...string) []byte {
+func reportOf(t *testing.T, o Options, pivoting bool, answers map[string][]pdns.Record, order ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewReport(&buf, o)
@@ -95,7 +95,7 @@ func reportOf(t *testing.T, o Options, pivoting bool, answers map[string][]query
 
 func TestReport(t *testing.T) {
 	recs := load(t, "records.ndjson")
-	page := reportOf(t, Options{HubOver: 50}, true, map[string][]query.Record{
+	page := reportOf(t, Options{}, true, map[string][]pdns.Record{
 		"www.threatq.com": recs[:2], "threatq.com": recs[2:4], "evil.example": load(t, "hostile.ndjson"),
 	}, "www.threatq.com", "threatq.com", "nothing.example", "evil.example")
 	text := checkReport(t, page)
@@ -109,9 +109,9 @@ func TestReport(t *testing.T) {
 // Everything from a record is text on the page, never markup.
 func TestReportInjection(t *testing.T) {
 	evil := `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
-	r := query.Record{RRName: "x.example", RRType: "TXT", RData: []string{evil}, TimeFirst: 1700000000, TimeLast: 1700003600, Count: 1}
-	r2 := query.Record{RRName: `"><script>alert(3)</script>`, RRType: "CNAME", RData: []string{`</svg><script>alert(4)</script>`}, TimeFirst: 1700000000, TimeLast: 1700000000}
-	page := reportOf(t, Options{}, true, map[string][]query.Record{"x.example": {r, r2}}, "x.example")
+	r := pdns.Record{RRName: "x.example", RRType: "TXT", RData: []string{evil}, TimeFirst: 1700000000, TimeLast: 1700003600, Count: 1}
+	r2 := pdns.Record{RRName: `"><script>alert(3)</script>`, RRType: "CNAME", RData: []string{`</svg><script>alert(4)</script>`}, TimeFirst: 1700000000, TimeLast: 1700000000}
+	page := reportOf(t, Options{}, true, map[string][]pdns.Record{"x.example": {r, r2}}, "x.example")
 	text := checkReport(t, page)
 	if !strings.Contains(text, evil) {
 		t.Errorf("the rdata is not on the page as text")
@@ -123,17 +123,17 @@ func TestReportInjection(t *testing.T) {
 
 // 200,000 records of one name stay a small page: the busiest 500 rows.
 func TestReportSize(t *testing.T) {
-	recs := make([]query.Record, 200000)
+	recs := make([]pdns.Record, 200000)
 	for i := range recs {
-		recs[i] = query.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
+		recs[i] = pdns.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},
 			TimeFirst: 1400000000 + int64(i)*60, TimeLast: 1500000000 + int64(i)*60, Count: int64(i%997 + 1)}
 	}
-	page := reportOf(t, Options{}, false, map[string][]query.Record{"big.example": recs}, "big.example")
+	page := reportOf(t, Options{}, false, map[string][]pdns.Record{"big.example": recs}, "big.example")
 	if len(page) > 5<<20 {
 		t.Errorf("%d MB for 200,000 records", len(page)>>20)
 	}
 	text := checkReport(t, page)
-	if !strings.Contains(text, "and 199500 more rows") || !strings.Contains(text, "200000 records, 200000 distinct") {
+	if !strings.Contains(text, "and 199,500 more rows") || !strings.Contains(text, "200,000 records, 200,000 distinct") {
 		t.Errorf("the page does not say what it leaves out")
 	}
 	t.Logf("%d KB", len(page)>>10)

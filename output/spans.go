@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // spans gathers the records of a run into rows, answer by answer: one row a
@@ -21,7 +21,7 @@ type spans struct {
 }
 
 type spanAnswer struct {
-	q           query.Indicator
+	q           pdns.Indicator
 	records     int
 	types       []string // in the order met
 	rows        chunked[spanRow]
@@ -40,7 +40,7 @@ func (r *spanRow) RRName() string { return r.text[:r.nameLen] }
 func (r *spanRow) RRType() string { return r.text[r.nameLen : r.nameLen+r.typeLen] }
 func (r *spanRow) Label() string  { return r.text[r.nameLen+r.typeLen:] }
 
-func (s *spans) answer(q query.Indicator) *spanAnswer {
+func (s *spans) answer(q pdns.Indicator) *spanAnswer {
 	if s.cur == nil || s.cur.q.Value != q.Value {
 		s.cur = &spanAnswer{q: q, index: newOpenIndex()}
 		s.answers = append(s.answers, s.cur)
@@ -49,7 +49,7 @@ func (s *spans) answer(q query.Indicator) *spanAnswer {
 }
 
 // record counts r in q's answer, and returns the answer to add its rows to.
-func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
+func (s *spans) record(q pdns.Indicator, r *pdns.Record) *spanAnswer {
 	a := s.answer(q)
 	a.records++
 	if !slices.Contains(a.types, r.RRType) {
@@ -60,7 +60,7 @@ func (s *spans) record(q query.Indicator, r *query.Record) *spanAnswer {
 }
 
 // add counts r in the row of (name, rrtype, label), made the first time.
-func (a *spanAnswer) add(name, rrtype, label string, r *query.Record) {
+func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record) {
 	key := func(i int) uint64 {
 		rw := a.rows.at(i)
 		return a.index.hash(rw.RRName(), rw.RRType(), rw.Label())
@@ -91,7 +91,7 @@ func (a *spanAnswer) sorted(cmp func(x, y *spanRow) int) []int32 {
 }
 
 // end closes q's answer, which may have had no records.
-func (s *spans) end(q query.Indicator) {
+func (s *spans) end(q pdns.Indicator) {
 	s.answer(q)
 	s.cur = nil
 }

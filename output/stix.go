@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // stixNamespace is the namespace of STIX 2.1 deterministic identifiers
@@ -50,12 +50,12 @@ type STIX struct {
 	w       *bufio.Writer
 	o       Options
 	started bool
-	n       int     // objects written
-	written hashSet // the observables written
+	n       int           // objects written
+	written *pdns.HashSet // the observables written
 	names   chunked[stixName]
 	index   openIndex // of names
 	texts   texts
-	hasRef  hashSet // (name, ref) pairs among the refs
+	hasRef  *pdns.HashSet // (name, ref) pairs among the refs
 	buf     []byte
 }
 
@@ -67,7 +67,7 @@ type stixName struct {
 
 // NewSTIX returns a STIX 2.1 bundle writer to w.
 func NewSTIX(w io.Writer, o Options) *STIX {
-	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: newHashSet(), index: newOpenIndex(), hasRef: newHashSet()}
+	return &STIX{w: bufio.NewWriterSize(w, 64<<10), o: o, written: pdns.NewHashSet(), index: newOpenIndex(), hasRef: pdns.NewHashSet()}
 }
 
 func (s *STIX) now() time.Time {
@@ -114,13 +114,13 @@ func (s *STIX) observable(value string) (stixRef, bool) {
 		v := a.Unmap().String()
 		u := stixUUID(v)
 		copy(ref[1:], u[:])
-		if s.written.add(string(ref[:])) {
+		if s.written.Add(string(ref[:])) {
 			s.object(map[string]any{"type": stixTypes[ref[0]], "spec_version": "2.1", "id": ref.String(), "value": v})
 		}
 		return ref, true
 	}
-	ind, err := query.ParseIndicator(value)
-	if err != nil || ind.Kind != query.FQDN {
+	ind, err := pdns.ParseIndicator(value)
+	if err != nil || ind.Kind != pdns.FQDN {
 		return ref, false
 	}
 	ref[0] = 2
@@ -142,13 +142,13 @@ func (s *STIX) name(name string) *stixName {
 	return s.names.at(s.names.len() - 1)
 }
 
-func (s *STIX) Record(q query.Indicator, r *query.Record) error {
+func (s *STIX) Record(q pdns.Indicator, r *pdns.Record) error {
 	from, ok := s.observable(r.RRName)
 	refs := []string{}
 	if ok {
 		refs = append(refs, from.String())
 	}
-	for _, v := range query.PointsTo(r) {
+	for _, v := range pdns.PointsTo(r) {
 		to, ok := s.observable(v)
 		if !ok || to == from {
 			continue
@@ -156,7 +156,7 @@ func (s *STIX) Record(q query.Indicator, r *query.Record) error {
 		refs = append(refs, to.String())
 		if from[0] == 2 && (r.RRType == "A" || r.RRType == "AAAA" || r.RRType == "CNAME") {
 			name := strings.TrimSuffix(strings.ToLower(r.RRName), ".")
-			if ind, err := query.ParseIndicator(name); err == nil && s.hasRef.add(ind.Value, string(to[:])) {
+			if ind, err := pdns.ParseIndicator(name); err == nil && s.hasRef.Add(ind.Value, string(to[:])) {
 				n := s.name(ind.Value)
 				n.refs = append(n.refs, to[:]...)
 			}
@@ -189,7 +189,7 @@ func (s *STIX) Record(q query.Indicator, r *query.Record) error {
 	})
 }
 
-func (s *STIX) End(q query.Indicator) error {
+func (s *STIX) End(q pdns.Indicator) error {
 	s.observable(q.Value) // an indicator without records is in the bundle too
 	return nil
 }

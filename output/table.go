@@ -9,7 +9,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Table writes records for people: one header line for the run, then for
@@ -39,7 +39,7 @@ type Table struct {
 	buf  bytes.Buffer
 
 	// the answer being written
-	q       query.Indicator
+	q       pdns.Indicator
 	rows    []tableRow
 	count   int  // records of the answer so far
 	started bool // its heading is out
@@ -71,8 +71,6 @@ const tableBlock = 1000
 
 const (
 	colGap       = 2
-	dateLayout   = "2006-01-02"
-	timeLayout   = "2006-01-02 15:04:05"
 	wideFrom     = 120 // date-times from this width
 	countFrom    = 72  // a COUNT column from this width
 	blockBelow   = 40  // one block a record below this width
@@ -82,7 +80,7 @@ const (
 // NewTable returns a table writer to w.
 func NewTable(w io.Writer, o Options) *Table { return &Table{w: w, o: o} }
 
-func (t *Table) Record(q query.Indicator, r *query.Record) error {
+func (t *Table) Record(q pdns.Indicator, r *pdns.Record) error {
 	row := tableRow{rrname: Terminal(r.RRName), rrtype: Terminal(r.RRType), first: r.First(), last: r.Last()}
 	for _, v := range r.RData {
 		row.rdata = append(row.rdata, Terminal(v))
@@ -102,11 +100,11 @@ func (t *Table) Record(q query.Indicator, r *query.Record) error {
 	return nil
 }
 
-func (t *Table) End(q query.Indicator) error {
+func (t *Table) End(q pdns.Indicator) error {
 	t.q = q
 	err := t.flush(true)
 	if err == nil && t.count > tableBlock { // a long answer: its size at its end
-		fmt.Fprintf(&t.buf, "%s: %s\n", q.Value, plural(t.count, "record"))
+		fmt.Fprintf(&t.buf, "%s: %s\n", q.Value, Plural(t.count, "record"))
 		err = t.out()
 	}
 	t.rows, t.count, t.started = t.rows[:0], 0, false
@@ -114,13 +112,6 @@ func (t *Table) End(q query.Indicator) error {
 }
 
 func (t *Table) Close() error { return nil }
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
 
 // flush writes the rows held, after the answer's heading; the first rows
 // of the run set the columns, and the header line goes above them.
@@ -134,12 +125,12 @@ func (t *Table) flush(end bool) error {
 			t.buf.WriteByte('\n')
 		}
 		t.answers++
-		size := plural(t.count, "record")
+		size := Plural(t.count, "record")
 		switch {
 		case t.count == 0:
 			size = "no records"
 		case !end:
-			size = strconv.Itoa(t.count) + " records and more"
+			size = Grouped(t.count) + " records and more"
 		}
 		fmt.Fprintf(&t.buf, "%s: %s%s\n", t.q.Value, size, pivotNote(t.q))
 	}
@@ -455,80 +446,4 @@ func (t *Table) fitBlock(s string, width int) []string {
 		return wrapWords(s, width)
 	}
 	return []string{cut(s, width)}
-}
-
-// cut returns s if it fits width columns, or its start and "…" in width
-// columns. It looks at no more of s than it keeps.
-func cut(s string, width int) string {
-	if len(s) <= width { // ASCII fits as it is; wider runes are measured below
-		if runewidth.StringWidth(s) <= width {
-			return s
-		}
-	}
-	w := 0
-	for i, r := range s {
-		rw := runewidth.RuneWidth(r)
-		if w+rw > width-1 { // room for "…"
-			if fitsFrom(s[i:], width-w) {
-				return s
-			}
-			return s[:i] + "…"
-		}
-		w += rw
-	}
-	return s
-}
-
-// fitsFrom says whether rest fits in width columns, looking no further
-// than that.
-func fitsFrom(rest string, width int) bool {
-	w := 0
-	for _, r := range rest {
-		if w += runewidth.RuneWidth(r); w > width {
-			return false
-		}
-	}
-	return true
-}
-
-// wrapWords breaks s into lines of at most width columns at its spaces; a
-// word longer than a line (a name, a token) is cut across lines only when
-// it alone is wider than the column. One pass over s.
-func wrapWords(s string, width int) []string {
-	if width <= 0 || len(s) <= width && runewidth.StringWidth(s) <= width {
-		return []string{s}
-	}
-	var lines []string
-	var line strings.Builder
-	lineW := 0
-	flush := func() {
-		lines = append(lines, strings.TrimRight(line.String(), " "))
-		line.Reset()
-		lineW = 0
-	}
-	for _, word := range strings.SplitAfter(s, " ") {
-		ww := runewidth.StringWidth(word)
-		if lineW > 0 && lineW+runewidth.StringWidth(strings.TrimRight(word, " ")) > width {
-			flush()
-		}
-		if ww > width { // a word wider than the column: hard breaks, in one pass
-			start, w := 0, 0
-			for j, r := range word {
-				rw := runewidth.RuneWidth(r)
-				if w+rw > width-lineW && j > start {
-					line.WriteString(word[start:j])
-					flush()
-					start, w = j, 0
-				}
-				w += rw
-			}
-			word, ww = word[start:], w
-		}
-		line.WriteString(word)
-		lineW += ww
-	}
-	if line.Len() > 0 || len(lines) == 0 {
-		flush()
-	}
-	return lines
 }

@@ -2,12 +2,11 @@ package output
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Text writes one line a record (a line a value, for several rdata), as
@@ -27,7 +26,7 @@ func NewText(w io.Writer, o Options) *Text {
 	return &Text{w: bufio.NewWriterSize(w, 64<<10), o: o}
 }
 
-func (t *Text) Record(q query.Indicator, r *query.Record) error {
+func (t *Text) Record(q pdns.Indicator, r *pdns.Record) error {
 	comment := seen(r.First(), r.Last())
 	if r.Count != 0 {
 		comment += " count " + strconv.FormatInt(r.Count, 10)
@@ -73,22 +72,5 @@ func seen(first, last int64) string {
 	return s
 }
 
-// span is a duration as a person says it: ~5y8m, ~3m12d, ~12d, ~5h, <1h.
-func span(d time.Duration) string {
-	const day = 24 * time.Hour
-	const month, year = 30 * day, 365 * day
-	switch {
-	case d >= year:
-		return fmt.Sprintf("~%dy%dm", d/year, d%year/month)
-	case d >= month:
-		return fmt.Sprintf("~%dm%dd", d/month, d%month/day)
-	case d >= day:
-		return fmt.Sprintf("~%dd", d/day)
-	case d >= time.Hour:
-		return fmt.Sprintf("~%dh", d/time.Hour)
-	}
-	return "<1h"
-}
-
-func (t *Text) End(query.Indicator) error { return t.w.Flush() }
-func (t *Text) Close() error              { return t.w.Flush() }
+func (t *Text) End(pdns.Indicator) error { return t.w.Flush() }
+func (t *Text) Close() error             { return t.w.Flush() }

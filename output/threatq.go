@@ -3,12 +3,11 @@ package output
 import (
 	"bufio"
 	"encoding/json"
-	"hash/maphash"
 	"io"
 	"net/netip"
 	"strings"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // ThreatQ writes one JSON object per queried indicator, in the shape of a
@@ -22,19 +21,18 @@ import (
 //
 // An answer's attributes are written as they come to a spill (memory, then
 // a temporary file past 1 MB), and only hashes of them are kept to leave
-// out repeats, so that an answer of any size takes bounded memory. Each
-// indicator has its own object: with --unordered, answers interleave.
+// out repeats, so that an answer of any size takes bounded memory.
 type ThreatQ struct {
-	w    *bufio.Writer
-	open map[string]*threatqObject // by indicator
-	seed maphash.Seed
-	buf  []byte
+	w   *bufio.Writer
+	cur *threatqObject // of the answer being written
+	buf []byte
 }
 
 // threatqObject is the object of one indicator, being written.
 type threatqObject struct {
-	attributes, related spill // the elements of each array, comma-separated
-	seen                map[uint64]struct{}
+	q                   pdns.Indicator
+	attributes, related spill         // the elements of each array, comma-separated
+	seen                *pdns.HashSet // the elements written
 }
 
 type threatqIndicator struct {
@@ -51,34 +49,32 @@ type threatqSource struct {
 const SourceName = "CIRCL Passive DNS"
 
 // NewThreatQ returns a ThreatQ writer to w.
-func NewThreatQ(w io.Writer) *ThreatQ {
-	return &ThreatQ{w: bufio.NewWriter(w), open: map[string]*threatqObject{}, seed: maphash.MakeSeed()}
+func NewThreatQ(w io.Writer) *ThreatQ { return &ThreatQ{w: bufio.NewWriter(w)} }
+
+// object is q's object: the answers come one after another.
+func (t *ThreatQ) object(q pdns.Indicator) *threatqObject {
+	if t.cur == nil || t.cur.q.Value != q.Value {
+		t.closeObject()
+		t.cur = &threatqObject{q: q, seen: pdns.NewHashSet()}
+	}
+	return t.cur
 }
 
-func (t *ThreatQ) object(q query.Indicator) *threatqObject {
-	o := t.open[q.Value]
-	if o == nil {
-		o = &threatqObject{seen: map[uint64]struct{}{}}
-		t.open[q.Value] = o
+// closeObject frees what the object being written holds, if any.
+func (t *ThreatQ) closeObject() {
+	if t.cur != nil {
+		t.cur.attributes.Close()
+		t.cur.related.Close()
+		t.cur = nil
 	}
-	return o
 }
 
 // add writes an element to the array a, unless it was written already:
 // an object of two members, named by names, whose values are values.
 func (t *ThreatQ) add(o *threatqObject, a *spill, kind byte, names [2]string, values [2]string) error {
-	var h maphash.Hash
-	h.SetSeed(t.seed)
-	h.WriteByte(kind)
-	for _, v := range values {
-		h.WriteString(v)
-		h.WriteByte(0)
-	}
-	sum := h.Sum64()
-	if _, ok := o.seen[sum]; ok {
+	if !o.seen.Add(string(kind), values[0], values[1]) {
 		return nil
 	}
-	o.seen[sum] = struct{}{}
 	b := t.buf[:0]
 	if a.Len() > 0 {
 		b = append(b, ',')
@@ -93,26 +89,12 @@ func (t *ThreatQ) add(o *threatqObject, a *spill, kind byte, names [2]string, va
 	return err
 }
 
-// appendJSONString appends s as encoding/json writes a string (<, > and &
-// escaped too), with what a terminal would act on escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(dst, safeJSON(nil, b)...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
 // threatqType is ThreatQ's indicator type for a kind of indicator.
-func threatqType(k query.Kind) string {
+func threatqType(k pdns.Kind) string {
 	switch k {
-	case query.IPv4:
+	case pdns.IPv4:
 		return "IP Address"
-	case query.IPv6:
+	case pdns.IPv6:
 		return "IPv6 Address"
 	}
 	return "FQDN"
@@ -122,9 +104,9 @@ func (t *ThreatQ) attribute(o *threatqObject, name, value string) error {
 	return t.add(o, &o.attributes, 'a', [2]string{"name", "value"}, [2]string{name, value})
 }
 
-func (t *ThreatQ) related(o *threatqObject, q query.Indicator, value string, kinds ...query.Kind) error {
-	ind, err := query.ParseIndicator(value)
-	if err != nil || ind == q {
+func (t *ThreatQ) related(o *threatqObject, q pdns.Indicator, value string, kinds ...pdns.Kind) error {
+	ind, err := pdns.ParseIndicator(value)
+	if err != nil || ind.Value == q.Value {
 		return nil
 	}
 	for _, k := range kinds {
@@ -135,7 +117,7 @@ func (t *ThreatQ) related(o *threatqObject, q query.Indicator, value string, kin
 	return nil
 }
 
-func (t *ThreatQ) Record(q query.Indicator, r *query.Record) error {
+func (t *ThreatQ) Record(q pdns.Indicator, r *pdns.Record) error {
 	o := t.object(q)
 	if err := t.attribute(o, "Resource Type", r.RRType); err != nil {
 		return err
@@ -148,30 +130,28 @@ func (t *ThreatQ) Record(q query.Indicator, r *query.Record) error {
 		switch r.RRType {
 		case "A", "AAAA":
 			if _, perr := netip.ParseAddr(v); perr == nil {
-				err = t.related(o, q, v, query.IPv4, query.IPv6)
+				err = t.related(o, q, v, pdns.IPv4, pdns.IPv6)
 			}
 		case "CNAME", "NS", "PTR", "DNAME", "MX", "SRV":
 			// the target name is the last field: "10 mx.example.com." for MX
 			if f := strings.Fields(v); len(f) > 0 {
-				err = t.related(o, q, f[len(f)-1], query.FQDN)
+				err = t.related(o, q, f[len(f)-1], pdns.FQDN)
 			}
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if q.Kind != query.FQDN && !strings.HasSuffix(r.RRName, ".arpa") && !strings.HasSuffix(r.RRName, ".arpa.") {
-		return t.related(o, q, r.RRName, query.FQDN) // a name that pointed to the address
+	if q.Kind != pdns.FQDN && !strings.HasSuffix(r.RRName, ".arpa") && !strings.HasSuffix(r.RRName, ".arpa.") {
+		return t.related(o, q, r.RRName, pdns.FQDN) // a name that pointed to the address
 	}
 	return nil
 }
 
 // End writes q's object: one line, whatever its size.
-func (t *ThreatQ) End(q query.Indicator) error {
+func (t *ThreatQ) End(q pdns.Indicator) error {
 	o := t.object(q)
-	delete(t.open, q.Value)
-	defer o.attributes.Close()
-	defer o.related.Close()
+	defer t.closeObject()
 	head, err := json.Marshal(threatqIndicator{Value: q.Value, Type: threatqType(q.Kind), Sources: []threatqSource{{SourceName}}})
 	if err != nil {
 		return err
@@ -190,9 +170,6 @@ func (t *ThreatQ) End(q query.Indicator) error {
 }
 
 func (t *ThreatQ) Close() error {
-	for _, o := range t.open { // answers that never ended
-		o.attributes.Close()
-		o.related.Close()
-	}
+	t.closeObject() // an answer that never ended
 	return t.w.Flush()
 }

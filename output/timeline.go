@@ -11,7 +11,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
-	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Timeline draws, for each indicator, one row per (type, rdata) for a name
@@ -32,10 +32,10 @@ type Timeline struct {
 // NewTimeline returns a timeline writer to w.
 func NewTimeline(w io.Writer, o Options) *Timeline { return &Timeline{w: w, o: o} }
 
-func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
+func (t *Timeline) Record(q pdns.Indicator, r *pdns.Record) error {
 	a := t.record(q, r)
 	labels := r.RData
-	if q.Kind != query.FQDN { // an address: the names that pointed to it
+	if q.Kind != pdns.FQDN { // an address: the names that pointed to it
 		labels = []string{r.RRName}
 	}
 	for _, l := range labels {
@@ -44,7 +44,7 @@ func (t *Timeline) Record(q query.Indicator, r *query.Record) error {
 	return nil
 }
 
-func (t *Timeline) End(q query.Indicator) error {
+func (t *Timeline) End(q pdns.Indicator) error {
 	t.end(q)
 	return nil
 }
@@ -89,7 +89,7 @@ func (t *Timeline) Close() error {
 		if i > 0 {
 			bw.WriteByte('\n')
 		}
-		size := plural(a.rows.len(), "row")
+		size := Plural(a.rows.len(), "row")
 		if a.rows.len() == 0 {
 			size = "no records"
 		}
@@ -126,13 +126,6 @@ func (t *Timeline) Close() error {
 		}
 	}
 	return bw.Flush()
-}
-
-func padRight(s string, w int) string {
-	if pad := w - runewidth.StringWidth(s); pad > 0 {
-		return s + strings.Repeat(" ", pad)
-	}
-	return s
 }
 
 // axis is the time axis, barW wide: years as ticks, or months when the

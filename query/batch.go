@@ -1,23 +1,38 @@
+// Package query is the engine of circl-pdns: it asks a source (any
+// pdns.Source: the service, a store, a dump, the cache) about each
+// indicator of a run, several at a time, and passes each answer through a
+// chain of stages (the Selection: types, time fence, sort and limit; the
+// --pivot leads; the --new state; the jq program) to a Handler, one answer
+// after another. It knows nothing of HTTP, databases, flags or formats.
 package query
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Handler receives the results of a Batch. Its methods are called from one
-// goroutine only, so it needs no locking.
+// goroutine only, so it needs no locking, and it is given one answer after
+// another: the records and values of an answer, then Done, never mixed with
+// those of another answer, in input order (or, with Unordered, in the order
+// the answers come).
 type Handler interface {
 	// Record receives one record of ind's answer; an error ends the batch.
 	// r is valid only during the call: a Handler keeps a copy, if anything.
-	Record(ind Indicator, r *Record) error
+	Record(ind pdns.Indicator, r *pdns.Record) error
 	// Value receives one output of the jq program, when there is one.
-	Value(ind Indicator, v any) error
-	// Done is called once an indicator's query has ended; err is why it
-	// failed, if it did. An error returned ends the batch.
-	Done(ind Indicator, err error) error
+	Value(ind pdns.Indicator, v any) error
+	// Done is called once an indicator's answer has ended; err is why its
+	// query failed, if it did (context.Canceled for an answer the run's
+	// interruption cut short, whose records it still gets). With a pivot,
+	// ind.Hub says the answer is a hub. An error returned ends the batch.
+	Done(ind pdns.Indicator, err error) error
 	// Problem receives an input error, or a problem that does not end a
 	// query (a Warning, a RecordError, a JQError).
 	Problem(err error)
@@ -26,22 +41,28 @@ type Handler interface {
 // Batch queries the indicators of a Reader against a Source, Concurrency at
 // a time, and passes what the Selection keeps to a Handler.
 //
-// By default results leave in input order whatever order the answers
-// arrive in: the answer of the oldest indicator still running streams
-// through, while the answers of the others (at most Concurrency) are held
-// until their turn. With Unordered, records leave as they arrive.
+// By default answers leave in input order whatever order they arrive in:
+// the answer of the oldest indicator still running streams through, while
+// the answers of the others (at most Concurrency) are held until their
+// turn. With Unordered, answers leave in the order they come: the first to
+// send anything streams through, the others wait for it to end.
 type Batch struct {
-	Source      Source
+	Source      pdns.Source
 	Selection   *Selection // nil keeps every record
 	Concurrency int        // queries in flight; 0 means 1
 	Unordered   bool
 	// Pivot, when set, follows what the answers point to, hop by hop.
 	Pivot *Pivot
+	// MaxRecordBytes bounds a record, whatever the source (0 means
+	// pdns.DefaultMaxRecordBytes).
+	MaxRecordBytes int
 
 	mu       sync.Mutex
 	seq      int            // jobs read
 	pending  map[int]string // indicators read whose query has not ended
 	notAsked NotAsked
+
+	notRecordSaid atomic.Bool // a jq output that is not a record was said (Selection.RecordsFor)
 }
 
 // NotAsked is what a batch stopped early (credentials refused) left
@@ -84,9 +105,10 @@ const headBacklog = 1024
 
 // Run reads indicators as they come (so that it works behind tail -f) and
 // queries them. It stops early when ctx is done (even while input is
-// awaited), when a Handler method returns an error, on an AuthError (every
-// further query would be refused too), or on a jq halt; it returns that error.
-func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
+// awaited), when a Handler method returns an error, when a query's failure
+// stops the run (pdns.StopsRun: every further query would be refused too),
+// or on a jq halt; it returns that error.
+func (b *Batch) Run(ctx context.Context, in *pdns.Reader, h Handler) error {
 	err := b.run(ctx, in, h)
 	if b.Pivot == nil {
 		return err
@@ -96,41 +118,35 @@ func (b *Batch) Run(ctx context.Context, in *Reader, h Handler) error {
 		if len(next) == 0 {
 			break
 		}
-		err = b.run(ctx, NewListReader(next), h)
+		err = b.run(ctx, pdns.NewListReader(next), h)
 	}
 	return err
 }
 
 // run is one pass over the indicators of in: the given ones, or a hop.
-func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
+func (b *Batch) run(ctx context.Context, in *pdns.Reader, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b.mu.Lock()
 	b.seq, b.pending, b.notAsked = 0, map[int]string{}, NotAsked{}
 	b.mu.Unlock()
-	sel := b.Selection
-	if sel == nil {
-		sel = &Selection{}
-	}
 	n := max(b.Concurrency, 1)
 	work := make(chan *job)
 	var wg sync.WaitGroup
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				select {
 				case j, ok := <-work:
 					if !ok {
 						return
 					}
-					j.run(ctx, b.Source, sel, b.Pivot)
+					b.query(ctx, j)
 				case <-ctx.Done(): // the reader may be blocked on input
 					return
 				}
 			}
-		}()
+		})
 	}
 	defer func() {
 		cancel() // the workers stop, then are waited for
@@ -141,19 +157,19 @@ func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
 	var readErr error
 	readerDone := make(chan struct{})
 	if b.Unordered {
-		shared := newQueue(headBacklog)
+		turns := newQueue(0) // the answers, as their first event comes
 		started := 0
 		go func() {
 			defer close(readerDone)
 			defer close(work)
 			readErr = b.read(ctx, in, work, func(j *job) bool {
-				j.events = shared
+				j.events, j.turns = newQueue(0), turns
 				started++
 				return true
 			})
-			shared.pushLast(event{kind: evInputEnd}, false)
+			turns.pushLast(event{kind: evInputEnd}, false)
 		}()
-		err = b.writeUnordered(ctx, shared, &started, h)
+		err = b.writeUnordered(ctx, turns, &started, h)
 	} else {
 		// jobs carries every input item to the writer in input order; its
 		// capacity bounds the answers held while an older one is written.
@@ -163,7 +179,7 @@ func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
 			defer close(work)
 			defer close(jobs)
 			readErr = b.read(ctx, in, work, func(j *job) bool {
-				j.events, j.ownQueue = newQueue(0), true
+				j.events = newQueue(0)
 				select {
 				case jobs <- j:
 					return true
@@ -177,7 +193,7 @@ func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
 	if err == nil && ctx.Err() == nil {
 		err = readErr // set before the reader closed the channel the writer saw end
 	}
-	if errors.As(err, new(*AuthError)) {
+	if pdns.StopsRun(err) {
 		b.countNotAsked(cancel, in, readerDone)
 	}
 	return err
@@ -186,7 +202,7 @@ func (b *Batch) run(ctx context.Context, in *Reader, h Handler) error {
 // countNotAsked stops the batch and counts what it leaves: the indicators
 // read and not done, and those still in the arguments. Standard input is
 // not read further: it may never end.
-func (b *Batch) countNotAsked(cancel func(), in *Reader, readerDone <-chan struct{}) {
+func (b *Batch) countNotAsked(cancel func(), in *pdns.Reader, readerDone <-chan struct{}) {
 	finite := in.Finite() // the reader is waiting on no input: it stops at once
 	cancel()
 	if finite {
@@ -219,13 +235,13 @@ func (b *Batch) countNotAsked(cancel func(), in *Reader, readerDone <-chan struc
 
 // read turns input into jobs: each is announced with add (false: stop),
 // then handed to a worker, or finished at once for an input error.
-func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func(*job) bool) error {
+func (b *Batch) read(ctx context.Context, in *pdns.Reader, work chan<- *job, add func(*job) bool) error {
 	for {
 		ind, err := in.Next()
 		if err == io.EOF {
 			return nil
 		}
-		var inputErr *InputError
+		var inputErr *pdns.InputError
 		if err != nil && !errors.As(err, &inputErr) {
 			return err
 		}
@@ -239,112 +255,117 @@ func (b *Batch) read(ctx context.Context, in *Reader, work chan<- *job, add func
 			return nil
 		}
 		if err != nil {
-			j.finish(nil)
+			j.finish(nil, false)
 			continue
 		}
 		select {
 		case work <- j:
 		case <-ctx.Done():
-			j.finish(ctx.Err())
+			j.finish(ctx.Err(), false)
 			return nil
 		}
 	}
 }
 
-// writeOrdered writes each job's events in input order. Once ctx is done,
-// what was already received is still written, without waiting for more.
+// writeOrdered writes each job's answer in input order. Once ctx is done,
+// what was already received is still written (drain).
 func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
-	var evs []event
 	for {
 		var j *job
 		select {
 		case j = <-jobs:
 		case <-ctx.Done():
-			return b.drain(nil, jobs, h, ctx.Err())
+			return b.drain(ctx.Err(), nil, func() *job {
+				select {
+				case j := <-jobs:
+					return j
+				default:
+					return nil
+				}
+			}, h)
 		}
 		if j == nil {
 			return nil
 		}
-		j.events.setBound(headBacklog) // its turn: it streams, with backpressure
-		for {
-			var ok bool
-			if evs, ok = j.events.popAll(ctx, evs); !ok {
-				break
-			}
-			for i := range evs {
-				if err := b.deliver(&evs[i], h); err != nil {
-					return err
-				}
-			}
+		if err := b.write(ctx, j, h); err != nil {
+			return err
 		}
-		if ctx.Err() != nil {
-			return b.drain(j, jobs, h, ctx.Err())
+		if !j.written {
+			return b.drain(ctx.Err(), j, func() *job {
+				select {
+				case j := <-jobs:
+					return j
+				default:
+					return nil
+				}
+			}, h)
 		}
 	}
 }
 
-// drain writes, in input order and without waiting, the events already
-// queued after the run was cancelled: from j (if not nil), then from the
-// jobs after it, up to the first that has not ended. A query ended by the
-// cancellation is not reported as done.
-func (b *Batch) drain(j *job, jobs <-chan *job, h Handler, cause error) error {
-	cancelled, stop := context.WithCancel(context.Background())
-	stop() // popAll returns what is queued, and does not wait
-	for {
-		if j == nil {
-			select {
-			case j = <-jobs:
-			default:
-			}
-			if j == nil {
-				return cause
-			}
-		}
-		ended := false
-		for {
-			evs, ok := j.events.popAll(cancelled, nil)
-			if !ok {
-				break
-			}
-			for i := range evs {
-				ev := &evs[i]
-				if ev.kind == evDone {
-					if errors.Is(ev.err, context.Canceled) { // cut short: not done
-						return cause
-					}
-					ended = true
-				}
-				if err := b.deliver(ev, h); err != nil {
-					return err
-				}
-			}
-		}
-		if !ended {
-			return cause
-		}
-		j = nil
-	}
-}
-
-// writeUnordered writes events as they come, until every job is done.
-func (b *Batch) writeUnordered(ctx context.Context, q *queue, started *int, h Handler) error {
-	done, inputEnded := 0, false
+// writeUnordered writes the answers in the order they come, each whole,
+// until every job is done.
+func (b *Batch) writeUnordered(ctx context.Context, turns *queue, started *int, h Handler) error {
+	written, inputEnded := 0, false
 	var evs []event
-	for !inputEnded || done < *started {
+	for !inputEnded || written < *started {
 		var ok bool
-		if evs, ok = q.popAll(ctx, evs); !ok {
-			return ctx.Err()
+		if evs, ok = turns.popAll(ctx, evs); !ok {
+			return b.drain(ctx.Err(), nil, turnsAfter(turns, nil), h)
 		}
 		for i := range evs {
-			ev := &evs[i]
-			switch ev.kind {
-			case evInputEnd:
+			if evs[i].kind == evInputEnd {
 				inputEnded = true // *started is final: it was set before this event
 				continue
-			case evDone:
-				done++
 			}
-			if err := b.deliver(ev, h); err != nil {
+			j := evs[i].job
+			if err := b.write(ctx, j, h); err != nil {
+				return err
+			}
+			if !j.written {
+				return b.drain(ctx.Err(), j, turnsAfter(turns, evs[i+1:]), h)
+			}
+			written++
+		}
+	}
+	return nil
+}
+
+// turnsAfter gives the jobs whose turn is queued, without waiting: those
+// of evs first, then those still in turns.
+func turnsAfter(turns *queue, evs []event) func() *job {
+	rest := append([]event(nil), evs...)
+	return func() *job {
+		for {
+			if len(rest) == 0 {
+				cancelled, stop := context.WithCancel(context.Background())
+				stop() // what is queued, without waiting
+				rest, _ = turns.popAll(cancelled, nil)
+				if len(rest) == 0 {
+					return nil
+				}
+			}
+			ev := rest[0]
+			rest = rest[1:]
+			if ev.kind != evInputEnd {
+				return ev.job
+			}
+		}
+	}
+}
+
+// write writes j's answer as it comes, to its end, with backpressure on its
+// query; it stops early, with j.written false, when ctx is done.
+func (b *Batch) write(ctx context.Context, j *job, h Handler) error {
+	j.events.setBound(headBacklog) // its turn: it streams
+	var evs []event
+	for !j.written {
+		var ok bool
+		if evs, ok = j.events.popAll(ctx, evs); !ok {
+			return nil
+		}
+		for i := range evs {
+			if err := b.deliver(j, &evs[i], h); err != nil {
 				return err
 			}
 		}
@@ -352,34 +373,74 @@ func (b *Batch) writeUnordered(ctx context.Context, q *queue, started *int, h Ha
 	return nil
 }
 
-// deliver hands one event to the Handler; it returns what ends the batch.
-func (b *Batch) deliver(ev *event, h Handler) error {
+// drain writes what was received when the run was cancelled (cause): the
+// rest of the answer being written, j (its query ends at once, and is
+// waited for; cut short, it is still ended), then, if j ended whole, the
+// answers that next() gives, as long as each ended whole before the
+// cancellation; it never waits for one of those.
+func (b *Batch) drain(cause error, j *job, next func() *job, h Handler) error {
+	if j != nil {
+		var evs []event
+		for !j.written { // its query was cancelled: it ends promptly
+			evs, _ = j.events.popAll(context.Background(), evs)
+			for i := range evs {
+				if err := b.deliver(j, &evs[i], h); err != nil {
+					return err
+				}
+			}
+		}
+		if j.cut { // the answers after it would not follow it
+			return cause
+		}
+	}
+	for {
+		j := next()
+		if j == nil || !j.events.isClosed() || j.cut {
+			return cause
+		}
+		evs, _ := j.events.popAll(context.Background(), nil) // closed: it does not wait
+		for i := range evs {
+			if err := b.deliver(j, &evs[i], h); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// deliver hands one event of j to the Handler; it returns what ends the
+// batch.
+func (b *Batch) deliver(j *job, ev *event, h Handler) error {
 	switch ev.kind {
 	case evRecord:
-		return h.Record(ev.job.ind, &ev.record)
+		j.delivered++
+		return h.Record(j.ind, &ev.record)
 	case evValue:
-		return h.Value(ev.job.ind, ev.value)
+		j.delivered++
+		return h.Value(j.ind, ev.value)
 	case evProblem:
 		h.Problem(ev.err)
 		return nil
 	}
-	j := ev.job // evDone
+	// evDone
+	j.written = true
 	b.untrack(j)
-	if b.Pivot != nil && j.inputErr == nil && ev.err == nil {
-		b.Pivot.done(j, h.Problem)
-	}
 	if j.inputErr != nil {
 		h.Problem(j.inputErr)
 		return nil
 	}
+	if errors.Is(ev.err, context.Canceled) && j.delivered == 0 {
+		return nil // cut short with nothing written: no answer to end
+	}
+	ind := j.ind
+	ind.Hub = ev.hub
 	var halt *HaltError
 	if errors.As(ev.err, &halt) {
-		if err := h.Done(j.ind, nil); err != nil {
+		if err := h.Done(ind, nil); err != nil {
 			return err
 		}
 		return halt
 	}
-	if err := h.Done(j.ind, ev.err); err != nil {
+	if err := h.Done(ind, ev.err); err != nil {
 		return err
 	}
 	if j.watch != nil && (ev.err == nil || j.watch.Printed() > 0) {
@@ -388,11 +449,10 @@ func (b *Batch) deliver(ev *event, h Handler) error {
 		// left as it was): the next run prints what it missed, and nothing
 		// twice.
 		if err := j.watch.Commit(); err != nil {
-			h.Problem(&QueryError{Indicator: j.ind.Value, Err: err})
+			h.Problem(&pdns.QueryError{Indicator: j.ind.Value, Err: err})
 		}
 	}
-	var auth *AuthError
-	if errors.As(ev.err, &auth) {
+	if pdns.StopsRun(ev.err) {
 		return ev.err
 	}
 	return nil
@@ -400,55 +460,81 @@ func (b *Batch) deliver(ev *event, h Handler) error {
 
 // job is one input item: an indicator to query, or an input error to report.
 type job struct {
-	leads    []string // with Pivot: what the answer points to
-	followed int      // records that passed the selection (a hub has many)
-	watch    *Watch   // with --new: what to record once the answer is out
-	seq      int      // from 1, in input order
-	ind      Indicator
+	seq      int // from 1, in input order
+	ind      pdns.Indicator
 	inputErr error
 	events   *queue
-	ownQueue bool // the job's own queue (ordered), not one shared by all
+	turns    *queue    // Unordered: where the job's turn is queued, at its first event
+	announce sync.Once // ... once
+	watch    *Watch    // with --new: what to record once the answer is out
+	cut      bool      // the query was cut short by the cancellation of the run
+
+	// the writer's: what it gave the Handler of the answer
+	delivered int  // records and values
+	written   bool // the whole answer, Done included
 }
 
-func (j *job) run(ctx context.Context, src Source, sel *Selection, pivot *Pivot) {
-	problem := func(err error) { j.events.push(ctx, event{kind: evProblem, job: j, err: err}) }
-	x := sel.start(ctx, j.ind, jobEmitter{ctx, j}, problem)
-	if sel.Watch != nil {
-		w, err := sel.Watch.Open(j.ind)
-		if err != nil {
-			j.finish(&QueryError{Indicator: j.ind.Value, Err: err})
-			return
-		}
-		x.watch = w
+// query runs j's query through the chain of its answer.
+func (b *Batch) query(ctx context.Context, j *job) {
+	problem := func(err error) { j.push(ctx, event{kind: evProblem, err: err}) }
+	c, err := b.newChain(ctx, j.ind, jobEmitter{ctx, j}, problem)
+	if err != nil {
+		j.finish(&pdns.QueryError{Indicator: j.ind.Value, Err: err}, false)
+		return
 	}
-	x.pivot = pivot
-	err := src.Query(ctx, j.ind, Sink{Record: x.record, Problem: problem})
-	if errors.Is(err, ErrLimitReached) {
+	err = b.Source.Query(ctx, j.ind, pdns.Sink{
+		Record:         func(r pdns.Record) error { return c.first.record(&r) },
+		Problem:        problem,
+		MaxRecordBytes: b.MaxRecordBytes,
+	})
+	if errors.Is(err, errLimitReached) {
 		err = nil
 	}
-	if ferr := x.flush(); ferr != nil && err == nil { // what was received is not lost
+	if ferr := c.first.end(); ferr != nil && err == nil { // what was received is not lost
 		err = ferr
 	}
-	j.watch = x.watch // committed once the answer is written (deliver)
-	j.leads, j.followed = x.leads, x.followed
-	j.finish(err)
+	hub := false
+	if c.leads != nil && err == nil {
+		if hub = c.leads.hub(); hub && len(c.leads.targets) > 0 {
+			problem(&pdns.Warning{Indicator: j.ind.Value, Msg: fmt.Sprintf("a hub (%d records, more than %d): kept, not followed", c.leads.followed, b.Pivot.MaxFanout)})
+		} else if !hub {
+			b.Pivot.follow(j.seq, j.ind.Value, c.leads.targets)
+		}
+	}
+	j.watch = c.watch // committed once the answer is written (deliver)
+	j.finish(err, hub)
 }
 
-// finish ends the job's events with its outcome; a job's own queue closes.
-func (j *job) finish(err error) {
-	j.events.pushLast(event{kind: evDone, job: j, err: err}, j.ownQueue)
+// push queues an event of j; the first one puts j in line for its turn.
+func (j *job) push(ctx context.Context, ev event) error {
+	err := j.events.push(ctx, ev)
+	j.arrived()
+	return err
 }
 
-// jobEmitter queues what a job's selection keeps.
+func (j *job) arrived() {
+	if j.turns != nil {
+		j.announce.Do(func() { j.turns.pushLast(event{kind: evStart, job: j}, false) })
+	}
+}
+
+// finish ends the job's events with its outcome, and closes its queue.
+func (j *job) finish(err error, hub bool) {
+	j.cut = errors.Is(err, context.Canceled)
+	j.events.pushLast(event{kind: evDone, err: err, hub: hub}, true)
+	j.arrived()
+}
+
+// jobEmitter queues what the chain of a job's answer gives out.
 type jobEmitter struct {
 	ctx context.Context
 	j   *job
 }
 
-func (e jobEmitter) Record(r Record) error {
-	return e.j.events.push(e.ctx, event{kind: evRecord, job: e.j, record: r})
+func (e jobEmitter) Record(r pdns.Record) error {
+	return e.j.push(e.ctx, event{kind: evRecord, record: r})
 }
 
 func (e jobEmitter) Value(v any) error {
-	return e.j.events.push(e.ctx, event{kind: evValue, job: e.j, value: v})
+	return e.j.push(e.ctx, event{kind: evValue, value: v})
 }

@@ -11,21 +11,25 @@ import (
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/query"
-	"github.com/circl-pdns/circl-pdns/query/circltest"
+	"github.com/circl-pdns/circl-pdns/query/circl"
+	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+	"github.com/circl-pdns/circl-pdns/query/pdns/pdnstest"
+	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
 // recorder is a Handler that writes down what it is given.
 type recorder struct{ log []string }
 
-func (r *recorder) Record(ind query.Indicator, rec *query.Record) error {
+func (r *recorder) Record(ind pdns.Indicator, rec *pdns.Record) error {
 	r.log = append(r.log, ind.Value+" "+strings.Join(rec.RData, "+"))
 	return nil
 }
-func (r *recorder) Value(ind query.Indicator, v any) error {
+func (r *recorder) Value(ind pdns.Indicator, v any) error {
 	r.log = append(r.log, fmt.Sprintf("%s value %v", ind.Value, v))
 	return nil
 }
-func (r *recorder) Done(ind query.Indicator, err error) error {
+func (r *recorder) Done(ind pdns.Indicator, err error) error {
 	r.log = append(r.log, fmt.Sprintf("done %s %v", ind.Value, err))
 	return nil
 }
@@ -34,11 +38,11 @@ func (r *recorder) Problem(err error) { r.log = append(r.log, "problem "+err.Err
 func TestBatchInOrder(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
-	srv.Add("a.example", rec("a.example", "192.0.2.1"))
-	srv.Add("b.example", rec("b.example", "192.0.2.2"), rec("b.example", "192.0.2.3"))
+	srv.Add("a.example", pdnstest.Rec("a.example", "192.0.2.1"))
+	srv.Add("b.example", pdnstest.Rec("b.example", "192.0.2.2"), pdnstest.Rec("b.example", "192.0.2.3"))
 	h := &recorder{}
-	in := query.NewReader([]string{"a.example", "-", "a.example"}, strings.NewReader("bad input\nb.example\nnone.example\n"))
-	if err := (&query.Batch{Source: newClient(t, srv)}).Run(context.Background(), in, h); err != nil {
+	in := pdns.NewReader([]string{"a.example", "-", "a.example"}, strings.NewReader("bad input\nb.example\nnone.example\n"))
+	if err := (&query.Batch{Source: srv.NewClient()}).Run(context.Background(), in, h); err != nil {
 		t.Fatal(err)
 	}
 	want := `a.example 192.0.2.1
@@ -58,8 +62,8 @@ func TestBatchStopsOnAuthError(t *testing.T) {
 	defer srv.Close()
 	srv.RequireBasicAuth("u", "p")
 	h := &recorder{}
-	err := (&query.Batch{Source: newClient(t, srv)}).Run(context.Background(), query.NewReader([]string{"a.example", "b.example"}, nil), h)
-	var auth *query.AuthError
+	err := (&query.Batch{Source: srv.NewClient()}).Run(context.Background(), pdns.NewReader([]string{"a.example", "b.example"}, nil), h)
+	var auth *circl.AuthError
 	if !errors.As(err, &auth) || len(srv.Requests()) != 1 || len(h.log) != 1 {
 		t.Errorf("err %v, %d requests, log %q: want an AuthError after one request", err, len(srv.Requests()), h.log)
 	}
@@ -71,7 +75,7 @@ func TestBatchCancelWhileWaitingForInput(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
-		done <- (&query.Batch{Source: &query.File{Path: "unused"}}).Run(ctx, query.NewReader(nil, pr), &recorder{})
+		done <- (&query.Batch{Source: &store.Dump{Path: "unused"}}).Run(ctx, pdns.NewReader(nil, pr), &recorder{})
 	}()
 	cancel()
 	select {
@@ -88,11 +92,11 @@ func TestBatchLimitStopsFetching(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
 	for i := range 10 {
-		srv.Add("a.example", rec("a.example", fmt.Sprintf("192.0.2.%d", i)))
+		srv.Add("a.example", pdnstest.Rec("a.example", fmt.Sprintf("192.0.2.%d", i)))
 	}
 	h := &recorder{}
-	b := &query.Batch{Source: newClient(t, srv), Selection: &query.Selection{Limit: 3}} // pages of 2
-	if err := b.Run(context.Background(), query.NewReader([]string{"a.example"}, nil), h); err != nil {
+	b := &query.Batch{Source: srv.NewClient(), Selection: &query.Selection{Limit: 3}} // pages of 2
+	if err := b.Run(context.Background(), pdns.NewReader([]string{"a.example"}, nil), h); err != nil {
 		t.Fatal(err)
 	}
 	want := "a.example 192.0.2.0\na.example 192.0.2.1\na.example 192.0.2.2\ndone a.example <nil>"
@@ -110,7 +114,7 @@ func TestBatchOrderedUnderShuffledLatency(t *testing.T) {
 	for i := range 40 {
 		name := fmt.Sprintf("n%02d.example", i)
 		names = append(names, name)
-		srv.Add(name, lines(name, 3)...)
+		srv.Add(name, pdnstest.Lines(name, 3)...)
 	}
 	srv.SetLatencyFunc(func(ind string) time.Duration {
 		var i int
@@ -119,8 +123,8 @@ func TestBatchOrderedUnderShuffledLatency(t *testing.T) {
 	})
 	for _, unordered := range []bool{false, true} {
 		h := &recorder{}
-		b := &query.Batch{Source: newClient(t, srv), Concurrency: 8, Unordered: unordered}
-		if err := b.Run(context.Background(), query.NewReader(names, nil), h); err != nil {
+		b := &query.Batch{Source: srv.NewClient(), Concurrency: 8, Unordered: unordered}
+		if err := b.Run(context.Background(), pdns.NewReader(names, nil), h); err != nil {
 			t.Fatal(err)
 		}
 		var want []string
@@ -149,7 +153,7 @@ type gatedRecorder struct {
 	gate chan struct{}
 }
 
-func (g *gatedRecorder) Done(ind query.Indicator, err error) error {
+func (g *gatedRecorder) Done(ind pdns.Indicator, err error) error {
 	if ind.Value == g.on {
 		close(g.gate)
 	}
@@ -162,14 +166,14 @@ func (g *gatedRecorder) Done(ind query.Indicator, err error) error {
 func TestBatchUnordered(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
-	srv.Add("a.example", rec("a.example", "192.0.2.1"))
-	srv.Add("b.example", rec("b.example", "192.0.2.2"))
+	srv.Add("a.example", pdnstest.Rec("a.example", "192.0.2.1"))
+	srv.Add("b.example", pdnstest.Rec("b.example", "192.0.2.2"))
 	h := &gatedRecorder{on: "b.example", gate: make(chan struct{})}
 	srv.Hold("a.example", h.gate)
-	b := &query.Batch{Source: newClient(t, srv), Concurrency: 2, Unordered: true}
+	b := &query.Batch{Source: srv.NewClient(), Concurrency: 2, Unordered: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a bound on a broken test
 	defer cancel()
-	if err := b.Run(ctx, query.NewReader([]string{"a.example", "b.example"}, nil), h); err != nil {
+	if err := b.Run(ctx, pdns.NewReader([]string{"a.example", "b.example"}, nil), h); err != nil {
 		t.Fatal(err)
 	}
 	want := "b.example 192.0.2.2|done b.example <nil>|a.example 192.0.2.1|done a.example <nil>"
@@ -187,8 +191,8 @@ func TestBatchConcurrency(t *testing.T) {
 	for i := range 16 {
 		names = append(names, fmt.Sprintf("c%d.example", i))
 	}
-	b := &query.Batch{Source: newClient(t, srv), Concurrency: 8}
-	if err := b.Run(context.Background(), query.NewReader(names, nil), &recorder{}); err != nil {
+	b := &query.Batch{Source: srv.NewClient(), Concurrency: 8}
+	if err := b.Run(context.Background(), pdns.NewReader(names, nil), &recorder{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.MaxInFlight(); n != 8 {
@@ -199,10 +203,10 @@ func TestBatchConcurrency(t *testing.T) {
 func TestBatchStopsOnWriteError(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
-	srv.Add("a.example", lines("a.example", 5)...)
-	srv.Add("b.example", lines("b.example", 5)...)
+	srv.Add("a.example", pdnstest.Lines("a.example", 5)...)
+	srv.Add("b.example", pdnstest.Lines("b.example", 5)...)
 	h := &failingHandler{after: 2}
-	err := (&query.Batch{Source: newClient(t, srv), Concurrency: 4}).Run(context.Background(), query.NewReader([]string{"a.example", "b.example"}, nil), h)
+	err := (&query.Batch{Source: srv.NewClient(), Concurrency: 4}).Run(context.Background(), pdns.NewReader([]string{"a.example", "b.example"}, nil), h)
 	if !errors.Is(err, errBrokenPipe) || h.n != 3 {
 		t.Errorf("got %v after %d records, want the write error after the third", err, h.n)
 	}
@@ -215,7 +219,7 @@ type failingHandler struct {
 	n, after int
 }
 
-func (f *failingHandler) Record(ind query.Indicator, r *query.Record) error {
+func (f *failingHandler) Record(ind pdns.Indicator, r *pdns.Record) error {
 	f.n++
 	if f.n > f.after {
 		return errBrokenPipe
@@ -229,7 +233,7 @@ type notifier struct {
 	done chan string
 }
 
-func (n *notifier) Done(ind query.Indicator, err error) error {
+func (n *notifier) Done(ind pdns.Indicator, err error) error {
 	n.done <- ind.Value
 	return nil
 }
@@ -239,12 +243,12 @@ func (n *notifier) Done(ind query.Indicator, err error) error {
 func TestBatchStreamsInput(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
-	srv.Add("a.example", lines("a.example", 1)...)
+	srv.Add("a.example", pdnstest.Lines("a.example", 1)...)
 	pr, pw := io.Pipe()
 	h := &notifier{done: make(chan string, 2)}
 	result := make(chan error)
 	go func() {
-		result <- (&query.Batch{Source: newClient(t, srv), Concurrency: 4}).Run(context.Background(), query.NewReader(nil, pr), h)
+		result <- (&query.Batch{Source: srv.NewClient(), Concurrency: 4}).Run(context.Background(), pdns.NewReader(nil, pr), h)
 	}()
 	io.WriteString(pw, "a.example\n")
 	if got := <-h.done; got != "a.example" { // the input is still open
@@ -261,15 +265,15 @@ func TestBatchStreamsInput(t *testing.T) {
 // queuedSource says, by closing a channel, that a record of one
 // indicator is queued for the writer.
 type queuedSource struct {
-	query.Source
+	pdns.Source
 	on     string
 	queued chan struct{}
 }
 
-func (s queuedSource) Query(ctx context.Context, ind query.Indicator, sink query.Sink) error {
+func (s queuedSource) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
 	if ind.Value == s.on {
 		record := sink.Record
-		sink.Record = func(r query.Record) error {
+		sink.Record = func(r pdns.Record) error {
 			err := record(r)
 			close(s.queued)
 			return err
@@ -285,13 +289,13 @@ func TestBatchInterruptKeepsOrder(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
 	for i, name := range []string{"a.example", "b.example", "c.example"} {
-		srv.Add(name, rec(name, fmt.Sprintf("192.0.2.%d", i+1)))
+		srv.Add(name, pdnstest.Rec(name, fmt.Sprintf("192.0.2.%d", i+1)))
 	}
 	never := make(chan struct{})
 	defer close(never)
 	srv.Hold("b.example", never)
 	h := &gatedRecorder{on: "a.example", gate: make(chan struct{})}
-	src := queuedSource{Source: newClient(t, srv), on: "c.example", queued: make(chan struct{})}
+	src := queuedSource{Source: srv.NewClient(), on: "c.example", queued: make(chan struct{})}
 	b := &query.Batch{Source: src, Concurrency: 3}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -299,7 +303,7 @@ func TestBatchInterruptKeepsOrder(t *testing.T) {
 		<-src.queued // c's record is in, behind b
 		cancel()
 	}()
-	b.Run(ctx, query.NewReader([]string{"a.example", "b.example", "c.example"}, nil), h)
+	b.Run(ctx, pdns.NewReader([]string{"a.example", "b.example", "c.example"}, nil), h)
 	if got, want := strings.Join(h.log, "|"), "a.example 192.0.2.1|done a.example <nil>"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"reflect"
-	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Program is a compiled jq program (gojq) that runs on every record: its
@@ -28,12 +27,10 @@ type Var struct {
 	Value any
 }
 
-// secretEnv are environment variables hidden from $ENV even with --jq-env.
-var secretEnv = []string{"CIRCL_PDNS_PASSWORD=", "CIRCL_PDNS_TOKEN="}
-
-// CompileJQ compiles src once for the whole run. With env, the program sees
-// the environment as $ENV (without the credentials); otherwise $ENV is empty.
-func CompileJQ(src string, vars []Var, env bool) (*Program, error) {
+// CompileJQ compiles src once for the whole run. The program sees environ
+// (the environment, as os.Environ gives it) as $ENV and env; nil gives it
+// an empty one. What to hide from it is the caller's to say.
+func CompileJQ(src string, vars []Var, environ func() []string) (*Program, error) {
 	q, err := gojq.Parse(src)
 	if err != nil {
 		return nil, jqSyntaxError(src, err)
@@ -43,30 +40,10 @@ func CompileJQ(src string, vars []Var, env bool) (*Program, error) {
 	for i, v := range vars {
 		names[i], values[i] = "$"+v.Name, v.Value
 	}
-	opts := []gojq.CompilerOption{gojq.WithVariables(names)}
-	if env {
-		opts = append(opts, gojq.WithEnvironLoader(func() []string {
-			env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-				for _, p := range secretEnv {
-					if strings.HasPrefix(kv, p) {
-						return true
-					}
-				}
-				return false
-			})
-			for i, kv := range env { // CIRCL_PDNS_URL, HTTPS_PROXY...: a URL may carry credentials
-				k, v, _ := strings.Cut(kv, "=")
-				if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.User != nil {
-					u.User = nil
-					env[i] = k + "=" + u.String()
-				}
-			}
-			return env
-		}))
-	} else {
-		opts = append(opts, gojq.WithEnvironLoader(func() []string { return nil }))
+	if environ == nil {
+		environ = func() []string { return nil }
 	}
-	code, err := gojq.Compile(q, opts...)
+	code, err := gojq.Compile(q, gojq.WithVariables(names), gojq.WithEnvironLoader(environ))
 	if err != nil {
 		return nil, &JQCompileError{Msg: err.Error()}
 	}
@@ -85,7 +62,7 @@ func (e *JQCompileError) Error() string {
 	}
 	return "jq: " + e.Msg + "\n" + e.Program
 }
-func (e *JQCompileError) ExitCode() int { return 2 }
+func (e *JQCompileError) Failure() pdns.Failure { return pdns.Usage }
 
 // jqSyntaxError shows where in src the parser stopped: the line, and a
 // caret under the offending token.
@@ -114,9 +91,8 @@ type JQError struct {
 	Err       error
 }
 
-func (e *JQError) Error() string { return e.Indicator + ": jq: " + e.Err.Error() }
-func (e *JQError) ExitCode() int { return 1 }
-func (e *JQError) Kind() string  { return "jq error" }
+func (e *JQError) Error() string         { return e.Indicator + ": jq: " + e.Err.Error() }
+func (e *JQError) Failure() pdns.Failure { return pdns.JQFailed }
 
 // HaltError is jq's halt or halt_error: the run stops with Code; Message,
 // if any, is for standard error.
@@ -125,13 +101,13 @@ type HaltError struct {
 	Message string
 }
 
-func (e *HaltError) Error() string { return e.Message }
-func (e *HaltError) ExitCode() int { return e.Code }
+func (e *HaltError) Error() string         { return e.Message }
+func (e *HaltError) Failure() pdns.Failure { return pdns.Halted(e.Code) }
 
-func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter) error {
-	in := Input(ind, r)
+func (p *Program) run(ctx context.Context, ind pdns.Indicator, r *pdns.Record, out Emitter) error {
+	in := pdns.Input(ind, r)
 	id := mapID(in)
-	return p.exec(ctx, ind, in, func(m uintptr) *Record {
+	return p.exec(ctx, ind, in, func(m uintptr) *pdns.Record {
 		if m == id {
 			return r
 		}
@@ -140,14 +116,14 @@ func (p *Program) run(ctx context.Context, ind Indicator, r *Record, out Emitter
 }
 
 // runAll runs the program once on the array of an indicator's records.
-func (p *Program) runAll(ctx context.Context, ind Indicator, rs []Record, out Emitter) error {
+func (p *Program) runAll(ctx context.Context, ind pdns.Indicator, rs []pdns.Record, out Emitter) error {
 	all := make([]any, len(rs))
 	index := make(map[uintptr]int, len(rs))
 	for i := range rs {
-		m := Input(ind, &rs[i])
+		m := pdns.Input(ind, &rs[i])
 		all[i], index[mapID(m)] = m, i
 	}
-	return p.exec(ctx, ind, all, func(m uintptr) *Record {
+	return p.exec(ctx, ind, all, func(m uintptr) *pdns.Record {
 		if i, ok := index[m]; ok {
 			return &rs[i]
 		}
@@ -162,7 +138,7 @@ func mapID(m map[string]any) uintptr { return reflect.ValueOf(m).Pointer() }
 // records (input says which, by mapID), not a copy (gojq never changes a
 // value in place), is written as that record: as received, in the server's
 // order of members, without encoding it again (select, ., .[] with -s).
-func (p *Program) exec(ctx context.Context, ind Indicator, input any, inputRecord func(uintptr) *Record, out Emitter) error {
+func (p *Program) exec(ctx context.Context, ind pdns.Indicator, input any, inputRecord func(uintptr) *pdns.Record, out Emitter) error {
 	iter := p.code.RunWithContext(ctx, input, p.values...)
 	for {
 		v, ok := iter.Next()
@@ -208,19 +184,19 @@ func haltError(h *gojq.HaltError) error {
 	return e
 }
 
-// RecordFromValue turns a jq output back into a record, for the formats
+// recordFromValue turns a jq output back into a record, for the formats
 // that need one: it must be an object with rrname, rrtype and rdata.
-func RecordFromValue(v any) (Record, error) {
+func recordFromValue(v any) (pdns.Record, error) {
 	b, err := gojq.Marshal(v)
 	if err != nil {
-		return Record{}, err
+		return pdns.Record{}, err
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return Record{}, fmt.Errorf("output %s is not a record (an object with rrname, rrtype and rdata)", jsonText(b))
+		return pdns.Record{}, fmt.Errorf("output %s is not a record (an object with rrname, rrtype and rdata)", jsonText(b))
 	}
-	r, err := DecodeRecord(b)
+	r, err := pdns.DecodeRecord(b)
 	if err != nil {
-		return Record{}, fmt.Errorf("output %s is not a record (%v)", jsonText(b), err)
+		return pdns.Record{}, fmt.Errorf("output %s is not a record (%v)", jsonText(b), err)
 	}
 	return r, nil
 }
@@ -231,7 +207,7 @@ func jsonText(b []byte) string {
 	s := string(b)
 	for _, r := range s {
 		if !unicode.IsPrint(r) {
-			return Quote(s, 80)
+			return pdns.Quote(s, 80)
 		}
 	}
 	if len(s) > 80 {

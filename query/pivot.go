@@ -3,8 +3,9 @@ package query
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // Pivot follows the infrastructure behind the given indicators, hop by
@@ -54,60 +55,33 @@ func (p *Pivot) ask(value string) {
 
 // targets are what r, in the answer to ind, leads to: for a name, what
 // its records point to; for an address, the names that pointed to it.
-func (p *Pivot) targets(ind Indicator, r *Record) []string {
+func (p *Pivot) targets(ind pdns.Indicator, r *pdns.Record) []string {
 	if !slices.Contains(p.Types, r.RRType) {
 		return nil
 	}
-	if ind.Kind != FQDN { // an address: the names that pointed to it
-		if t, err := ParseIndicator(r.RRName); err == nil && t.Value != ind.Value {
+	if ind.Kind != pdns.FQDN { // an address: the names that pointed to it
+		if t, err := pdns.ParseIndicator(r.RRName); err == nil && t.Value != ind.Value {
 			return []string{t.Value}
 		}
 		return nil
 	}
-	return slices.DeleteFunc(PointsTo(r), func(t string) bool { return t == ind.Value })
+	return slices.DeleteFunc(pdns.PointsTo(r), func(t string) bool { return t == ind.Value })
 }
 
-// pointerTypes are the record types whose rdata names a host.
-var pointerTypes = map[string]bool{"A": true, "AAAA": true, "CNAME": true, "NS": true, "MX": true, "PTR": true, "DNAME": true, "SRV": true}
-
-// PointsTo is the names and addresses a record points to (the host of an
-// MX or SRV), written as indicators are: nothing for other types.
-func PointsTo(r *Record) []string {
-	if !pointerTypes[r.RRType] {
-		return nil
-	}
-	var out []string
-	for _, v := range r.RData {
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		v = f[len(f)-1] // "10 mx.example.com.", "0 5 443 host."
-		v = strings.ToLower(strings.TrimSuffix(v, "."))
-		if t, err := ParseIndicator(v); err == nil && !slices.Contains(out, t.Value) {
-			out = append(out, t.Value)
-		}
-	}
-	return out
-}
-
-// done takes what a finished query led to; a hub's leads are not followed.
-func (p *Pivot) done(j *job, problem func(error)) {
-	if j.leads == nil {
-		return
-	}
-	if j.followed > p.MaxFanout {
-		problem(&Warning{Indicator: j.ind.Value, Msg: fmt.Sprintf("a hub (%d records, more than %d): kept, not followed", j.followed, p.MaxFanout)})
+// follow takes the targets of a finished answer (seq in input order, via
+// the indicator it answered), for the next hop.
+func (p *Pivot) follow(seq int, via string, targets []string) {
+	if len(targets) == 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.frontier = append(p.frontier, pivotLead{seq: j.seq, via: j.ind.Value, targets: j.leads})
+	p.frontier = append(p.frontier, pivotLead{seq: seq, via: via, targets: targets})
 }
 
 // next is the indicators of the next hop: what the last hop led to, in its
 // input order, not asked before, within the budget.
-func (p *Pivot) next(hop int, problem func(error)) []Indicator {
+func (p *Pivot) next(hop int, problem func(error)) []pdns.Indicator {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.spent { // said once, when it ran out
@@ -115,7 +89,7 @@ func (p *Pivot) next(hop int, problem func(error)) []Indicator {
 		return nil
 	}
 	slices.SortStableFunc(p.frontier, func(a, b pivotLead) int { return a.seq - b.seq })
-	var next []Indicator
+	var next []pdns.Indicator
 	var left []string
 	for _, l := range p.frontier {
 		for _, t := range l.targets {
@@ -128,7 +102,7 @@ func (p *Pivot) next(hop int, problem func(error)) []Indicator {
 				continue
 			}
 			p.queries++
-			ind, _ := ParseIndicator(t) // a target is an indicator already
+			ind, _ := pdns.ParseIndicator(t) // a target is an indicator already
 			ind.Pivoting, ind.Hop, ind.Via = true, hop, l.via
 			next = append(next, ind)
 		}
@@ -136,7 +110,7 @@ func (p *Pivot) next(hop int, problem func(error)) []Indicator {
 	p.frontier = nil
 	if len(left) > 0 {
 		p.spent = true
-		problem(&Warning{Indicator: left[0], Msg: fmt.Sprintf("the budget of %d queries is spent: %d indicators of hop %d left unasked, from this one on", p.MaxQueries, len(left), hop)})
+		problem(&pdns.Warning{Indicator: left[0], Msg: fmt.Sprintf("the budget of %d queries is spent: %d indicators of hop %d left unasked, from this one on", p.MaxQueries, len(left), hop)})
 	}
 	return next
 }

@@ -3,25 +3,29 @@ package query
 import (
 	"context"
 	"sync"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 type eventKind int
 
 const (
-	evRecord   eventKind = iota // a record the selection kept
+	evRecord   eventKind = iota // a record the chain gave out
 	evValue                     // an output of the jq program
 	evProblem                   // a problem that does not end the query
-	evDone                      // the query ended (err says how)
+	evDone                      // the query ended (err says how; hub, whether the answer is one)
+	evStart                     // Unordered: job has its first event, and waits for its turn
 	evInputEnd                  // Unordered: no more jobs will start
 )
 
 // event is something a job produced, on its way to the Handler.
 type event struct {
 	kind   eventKind
-	job    *job
-	record Record
+	job    *job // evStart's
+	record pdns.Record
 	value  any
 	err    error
+	hub    bool
 }
 
 // queue passes events from the workers to the writer. It is unbounded
@@ -101,6 +105,14 @@ func (q *queue) popAll(ctx context.Context, spare []event) ([]event, bool) {
 			return spare[:0], false
 		}
 	}
+}
+
+// isClosed says whether the queue is closed: its job has finished, and
+// its last event is queued.
+func (q *queue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
 }
 
 // setBound starts backpressure: the queue's job is being written now.

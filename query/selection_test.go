@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
-func mk(name, typ, rdata string, first, last, count int64) Record {
-	r, err := DecodeRecord([]byte(fmt.Sprintf(`{"rrname":%q,"rrtype":%q,"rdata":%q,"time_first":%d,"time_last":%d,"count":%d}`, name, typ, rdata, first, last, count)))
+func mk(name, typ, rdata string, first, last, count int64) pdns.Record {
+	r, err := pdns.DecodeRecord([]byte(fmt.Sprintf(`{"rrname":%q,"rrtype":%q,"rdata":%q,"time_first":%d,"time_last":%d,"count":%d}`, name, typ, rdata, first, last, count)))
 	if err != nil {
 		panic(err)
 	}
@@ -20,7 +22,7 @@ func mk(name, typ, rdata string, first, last, count int64) Record {
 // collect is an Emitter that renders what it gets, one item a line.
 type collect struct{ out []string }
 
-func (c *collect) Record(r Record) error {
+func (c *collect) Record(r pdns.Record) error {
 	c.out = append(c.out, r.RData[0])
 	return nil
 }
@@ -29,15 +31,20 @@ func (c *collect) Value(v any) error {
 	return nil
 }
 
-// apply runs records through a selection as a Batch does; it returns what
-// came out and at which record (1-based) the limit stopped the answer (0: never).
-func apply(sel *Selection, recs []Record) ([]string, int, []error) {
+// apply runs records through the chain of a selection as a Batch does; it
+// returns what came out and at which record (1-based) the limit stopped the
+// answer (0: never).
+func apply(sel *Selection, recs []pdns.Record) ([]string, int, []error) {
 	c := &collect{}
 	var problems []error
-	x := sel.start(context.Background(), Indicator{Value: "q.example", Kind: FQDN}, c, func(err error) { problems = append(problems, err) })
+	b := &Batch{Selection: sel}
+	x, err := b.newChain(context.Background(), pdns.Indicator{Value: "q.example", Kind: pdns.FQDN}, c, func(err error) { problems = append(problems, err) })
+	if err != nil {
+		panic(err)
+	}
 	stopped := 0
 	for i, r := range recs {
-		if err := x.record(r); errors.Is(err, ErrLimitReached) {
+		if err := x.first.record(&r); errors.Is(err, errLimitReached) {
 			stopped = i + 1
 			break
 		} else if err != nil { // the query ends, as in a Batch
@@ -45,14 +52,14 @@ func apply(sel *Selection, recs []Record) ([]string, int, []error) {
 			break
 		}
 	}
-	if err := x.flush(); err != nil {
+	if err := x.first.end(); err != nil {
 		problems = append(problems, err)
 	}
 	return c.out, stopped, problems
 }
 
 // Times in these records: a from 100 to 200, b 150-300, c 250-400, d 500-600.
-var selRecords = []Record{
+var selRecords = []pdns.Record{
 	mk("a.q.example", "A", "a", 100, 200, 5),
 	mk("b.q.example", "AAAA", "b", 150, 300, 50),
 	mk("c.q.example", "NS", "c", 250, 400, 1),
@@ -90,8 +97,8 @@ func TestSelection(t *testing.T) {
 }
 
 func TestSelectionZoneTimes(t *testing.T) {
-	r, _ := DecodeRecord([]byte(`{"rrname":"z.example","rrtype":"A","rdata":"z","zone_time_first":100,"zone_time_last":200}`))
-	if got, _, _ := apply(&Selection{Since: time.Unix(150, 0)}, []Record{r}); len(got) != 1 {
+	r, _ := pdns.DecodeRecord([]byte(`{"rrname":"z.example","rrtype":"A","rdata":"z","zone_time_first":100,"zone_time_last":200}`))
+	if got, _, _ := apply(&Selection{Since: time.Unix(150, 0)}, []pdns.Record{r}); len(got) != 1 {
 		t.Error("a zone-file record is dated by its zone times")
 	}
 }
@@ -139,7 +146,7 @@ func TestParseTime(t *testing.T) {
 
 func TestJQ(t *testing.T) {
 	prog := func(src string, vars ...Var) *Program {
-		p, err := CompileJQ(src, vars, false)
+		p, err := CompileJQ(src, vars, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +172,7 @@ func TestJQ(t *testing.T) {
 }
 
 func TestJQRuntimeErrorGoesOn(t *testing.T) {
-	p, _ := CompileJQ(`if .rdata == "b" then error("no b") else .rdata end`, nil, false)
+	p, _ := CompileJQ(`if .rdata == "b" then error("no b") else .rdata end`, nil, nil)
 	got, _, problems := apply(&Selection{Program: p}, selRecords)
 	var jqErr *JQError
 	if strings.Join(got, " ") != "a c d" || len(problems) != 1 || !errors.As(problems[0], &jqErr) ||
@@ -180,7 +187,7 @@ func TestJQHalt(t *testing.T) {
 		`if .rdata == "b" then "stop\n" | halt_error else .rdata end`:  {Code: 5, Message: "stop\n"},
 		`if .rdata == "b" then {x: 1} | halt_error(3) else .rdata end`: {Code: 3, Message: "{\"x\":1}\n"},
 	} {
-		p, _ := CompileJQ(src, nil, false)
+		p, _ := CompileJQ(src, nil, nil)
 		got, _, problems := apply(&Selection{Program: p}, selRecords)
 		var halt *HaltError
 		if strings.Join(got, " ") != "a" || len(problems) != 1 || !errors.As(problems[0], &halt) || *halt != want {
@@ -190,24 +197,26 @@ func TestJQHalt(t *testing.T) {
 }
 
 func TestJQSyntaxError(t *testing.T) {
-	_, err := CompileJQ(".rrname | select(. == \"x\"}", nil, false)
+	_, err := CompileJQ(".rrname | select(. == \"x\"}", nil, nil)
 	var ce *JQCompileError
 	want := "jq: syntax error: unexpected token \"}\"\n    .rrname | select(. == \"x\"}\n                             ^"
-	if !errors.As(err, &ce) || ce.ExitCode() != 2 || err.Error() != want {
+	if !errors.As(err, &ce) || ce.Failure() != pdns.Usage || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
-	_, err = CompileJQ("select(.a) |\n  nosuchfunction", nil, false)
+	_, err = CompileJQ("select(.a) |\n  nosuchfunction", nil, nil)
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "nosuchfunction") {
 		t.Errorf("got %v", err)
 	}
 }
 
 func TestJQEnv(t *testing.T) {
-	t.Setenv("CIRCL_PDNS_PASSWORD", "canary-pw")
-	t.Setenv("CIRCL_PDNS_TOKEN", "canary-tok")
-	t.Setenv("MY_VAR", "visible")
-	for env, want := range map[bool]string{false: "<nil> <nil> <nil>", true: "visible <nil> <nil>"} {
-		p, err := CompileJQ(`$ENV.MY_VAR, $ENV.CIRCL_PDNS_PASSWORD, env.CIRCL_PDNS_TOKEN`, nil, env)
+	environ := func() []string { return []string{"MY_VAR=visible"} }
+	for env, want := range map[bool]string{false: "<nil> <nil>", true: "visible visible"} {
+		var e func() []string
+		if env {
+			e = environ
+		}
+		p, err := CompileJQ(`$ENV.MY_VAR, env.MY_VAR`, nil, e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,13 +228,13 @@ func TestJQEnv(t *testing.T) {
 }
 
 func TestRecordFromValue(t *testing.T) {
-	if _, err := RecordFromValue("1.2.3.4"); err == nil || err.Error() != `output "1.2.3.4" is not a record (an object with rrname, rrtype and rdata)` {
+	if _, err := recordFromValue("1.2.3.4"); err == nil || err.Error() != `output "1.2.3.4" is not a record (an object with rrname, rrtype and rdata)` {
 		t.Errorf("got %v", err)
 	}
-	if _, err := RecordFromValue(map[string]any{"rrname": "x"}); err == nil || !strings.Contains(err.Error(), "no rrtype") {
+	if _, err := recordFromValue(map[string]any{"rrname": "x"}); err == nil || !strings.Contains(err.Error(), "no rrtype") {
 		t.Errorf("got %v", err)
 	}
-	r, err := RecordFromValue(map[string]any{"rrname": "x", "rrtype": "A", "rdata": []any{"1.2.3.4"}, "extra": 1})
+	r, err := recordFromValue(map[string]any{"rrname": "x", "rrtype": "A", "rdata": []any{"1.2.3.4"}, "extra": 1})
 	if err != nil || r.RRName != "x" || r.RData[0] != "1.2.3.4" {
 		t.Errorf("got %+v, %v", r, err)
 	}

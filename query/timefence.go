@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // ParseTime reads a time given by a user: RFC 3339 (2024-05-01T12:00:00Z),
@@ -33,5 +35,5 @@ func ParseTime(s string, now time.Time, endOfDay bool) (time.Time, error) {
 			return now.Add(-time.Duration(n) * unit).UTC().Truncate(time.Second), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%s: want RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01), epoch seconds, or a time ago (90d, 12h, 2w)", Quote(s, 60))
+	return time.Time{}, fmt.Errorf("%s: want RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01), epoch seconds, or a time ago (90d, 12h, 2w)", pdns.Quote(s, 60))
 }

@@ -1,0 +1,152 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"time"
+)
+
+// The one way the command keeps files of its own (the cache's answers, the
+// --new state): in a private directory, named after what they hold, written
+// whole or not at all, and pruned by age.
+
+// PrivateDir makes dir (0700, with its missing parents) if it is not
+// there, and refuses one that others can write to: they could plant what
+// the command reads back (a cached answer, a watch state). It never
+// changes the mode of a directory it did not make. what names the
+// directory in messages ("cache directory"), holds what they could plant.
+func PrivateDir(dir, what, holds string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		fi, err = os.Stat(dir)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", what, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s %s: not a directory", what, dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s %s can be written by others (%v): they could plant %s; use a private directory (it is made 0700 if missing), or run chmod go-w %s", what, dir, fi.Mode(), holds, dir)
+	}
+	return nil
+}
+
+// maxName is the most of a value a file name holds: a name is at most 255
+// bytes, and the hash, which covers the whole value, tells long ones apart.
+const maxName = 200
+
+// FileName is the name of the file that holds value in scope (the server,
+// the key of an answer): the value, cut to fit, a hash of scope and value,
+// and ext.
+func FileName(scope, value, ext string) string {
+	sum := sha256.Sum256([]byte(scope + "\x00" + value))
+	if len(value) > maxName {
+		value = value[:maxName]
+	}
+	return value + "." + hex.EncodeToString(sum[:8]) + ext
+}
+
+// The temporary files of writers, and a name that only they match.
+const tempPattern = ".circl-pdns-*.tmp"
+
+var tempRE = regexp.MustCompile(`^\.circl-pdns-[0-9]+\.tmp$`)
+
+// AtomicFile is a file written under a temporary name in its directory,
+// and put in place whole by Commit, with one rename: a reader never sees
+// half of it, and two writers at once leave one whole file. The temporary
+// file is made 0600 and new (never through a link); the rename replaces a
+// link at the place rather than follow it.
+type AtomicFile struct {
+	*os.File
+}
+
+// CreateAtomic starts a file in dir.
+func CreateAtomic(dir string) (*AtomicFile, error) {
+	f, err := os.CreateTemp(dir, tempPattern) // 0600, O_EXCL
+	if err != nil {
+		return nil, err
+	}
+	return &AtomicFile{f}, nil
+}
+
+// Commit puts what was written at path, once it is on disk.
+func (a *AtomicFile) Commit(path string) error {
+	err := a.Sync()
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.Name(), path)
+	}
+	if err != nil {
+		os.Remove(a.Name())
+		return err
+	}
+	a.File = nil
+	return nil
+}
+
+// Discard removes the file unless it was committed.
+func (a *AtomicFile) Discard() {
+	if a.File != nil {
+		a.Close()
+		os.Remove(a.Name())
+		a.File = nil
+	}
+}
+
+// Lock takes the lock of dir (a file in it, never followed if it is a
+// link), waiting for another process that holds it; unlock lets it go.
+func Lock(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".circl-pdns.lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return func() { f.Close() }, nil // closing lets the lock go
+}
+
+// Prune removes the regular files of dir that own says are the command's
+// own (and the temporary files of writers that were killed) once older
+// than age, and says how many it removed of those own says. Nothing else in
+// the directory is touched.
+func Prune(dir string, age time.Duration, own func(name string) bool) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !own(name) && !tempRE.MatchString(name) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) <= age {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			return n, err
+		}
+		if own(name) {
+			n++
+		}
+	}
+	return n, nil
+}

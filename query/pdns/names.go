@@ -1,0 +1,75 @@
+package pdns
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Names are the indicators a record answers a query for: its rrname and
+// each of its rdata values, written as indicators are (names in lower case
+// without the final dot, addresses in canonical form), without repeats.
+func (r *Record) Names() []string {
+	names := make([]string, 0, 1+len(r.RData))
+	for _, s := range append([]string{r.RRName}, r.RData...) {
+		s = canonical(s)
+		if !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
+// Answers says whether the record answers a query for ind: one of its
+// Names is ind, or, for a wildcard, is under its name.
+func (r *Record) Answers(ind Indicator) bool {
+	if !ind.Wildcard {
+		return slices.Contains(r.Names(), ind.Value)
+	}
+	return slices.ContainsFunc(r.Names(), func(n string) bool {
+		return strings.HasSuffix(n, ind.Suffix()) && IsIndicator(n)
+	})
+}
+
+// IndicatorOf is the indicator a record's name or rdata value stands for
+// (as Names writes it), or "" if it is none.
+func IndicatorOf(s string) string {
+	s = canonical(s)
+	if !IsIndicator(s) {
+		return ""
+	}
+	return s
+}
+
+// canonical writes a name or an address as an indicator is written: an
+// address in canonical form, a name in lower case without the final dot.
+func canonical(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}
+
+// pointerTypes are the record types whose rdata names a host.
+var pointerTypes = map[string]bool{"A": true, "AAAA": true, "CNAME": true, "NS": true, "MX": true, "PTR": true, "DNAME": true, "SRV": true}
+
+// PointsTo is the names and addresses a record points to (the host of an
+// MX or SRV), written as indicators are: nothing for other types.
+func PointsTo(r *Record) []string {
+	if !pointerTypes[r.RRType] {
+		return nil
+	}
+	var out []string
+	for _, v := range r.RData {
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		v = f[len(f)-1] // "10 mx.example.com.", "0 5 443 host."
+		v = strings.ToLower(strings.TrimSuffix(v, "."))
+		if t, err := ParseIndicator(v); err == nil && !slices.Contains(out, t.Value) {
+			out = append(out, t.Value)
+		}
+	}
+	return out
+}

@@ -1,0 +1,261 @@
+// Package store answers queries from data at rest, with no network: COF
+// dumps read whole (Dump, for --source), and the local passive DNS store
+// (Store, for --store) that --import fills from dumps, merging records as
+// passive DNS stores do. It is the only package that links a database
+// driver.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // the SQLite driver, pure Go
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+)
+
+// Store is a local passive DNS store: an SQLite database (pure Go, no cgo)
+// that --import fills from COF dumps and that answers queries by index, as
+// --source answers them by reading a whole dump: a record answers an
+// indicator when its rrname or one of its rdata values is that indicator,
+// and a wildcard (*.example.com) when one of them is a name under it.
+//
+// It holds one row per (rrname, rrtype, rdata), the COF key, merged as
+// passive DNS stores do: the earliest time_first, the latest time_last,
+// the sum of the counts; the record's other members are those of its first
+// import. The schema is in storeSchema (and in the README), for sqlite3.
+type Store struct {
+	Path string
+	db   *sql.DB
+}
+
+// storeVersion is the schema's version, in PRAGMA user_version.
+const storeVersion = 1
+
+// storeSchema makes the tables of a new store.
+//
+// A key is an indicator's value with its labels in reverse order
+// ("com.example.www" for www.example.com), so that the names under a
+// domain are one range of an index: "com.example." up to "com.example/".
+const storeSchema = `
+CREATE TABLE records (
+  id         INTEGER PRIMARY KEY,
+  rrname     TEXT NOT NULL,
+  rrtype     TEXT NOT NULL,
+  rdata      TEXT NOT NULL, -- the rdata member as JSON: a string, or an array
+  time_first INTEGER,       -- the earliest of the records merged; NULL if none had one
+  time_last  INTEGER,       -- the latest
+  count      INTEGER,       -- the sum
+  record     TEXT NOT NULL, -- the record as first imported, compact JSON
+  name_key   TEXT,          -- rrname as an indicator, labels reversed; NULL if it is none
+  data_key   TEXT,          -- the rdata value that is an indicator, if there is one only
+  UNIQUE (rrname, rrtype, rdata)
+);
+` + storeKeyIndexes + `
+-- the keys of an rdata array that holds more than one indicator
+CREATE TABLE data_keys (
+  key    TEXT NOT NULL,
+  record INTEGER NOT NULL REFERENCES records (id),
+  PRIMARY KEY (key, record)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+`
+
+// storeKeyIndexes are the indexes of the keys, which the first import into
+// an empty store makes at its end, all at once, rather than row by row.
+const storeKeyIndexes = `CREATE INDEX records_name_key ON records (name_key) WHERE name_key IS NOT NULL;
+CREATE INDEX records_data_key ON records (data_key) WHERE data_key IS NOT NULL;`
+
+// ErrNoStore is a store asked for that is not there.
+var ErrNoStore = errors.New("no store there: fill one with --import")
+
+// OpenStore opens the store at path. With create, a missing store is made
+// (and its directory, 0700; the file is 0600); otherwise it is an error.
+func OpenStore(path string, create bool) (*Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if !create {
+			return nil, fmt.Errorf("%s: %w", path, ErrNoStore)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) // what was looked up is private
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		if f != nil {
+			f.Close()
+		}
+	}
+	db, err := sql.Open("sqlite", storeDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{Path: path, db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// storeDSN names the database, and how every connection to it is set up:
+// WAL, so that queries read while an import writes; a wait for a lock
+// rather than an error; and writes that begin by taking the lock.
+func storeDSN(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(60000)", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)", "cache_size(-8192)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return (&url.URL{Scheme: "file", OmitHost: true, Path: abs, RawQuery: q.Encode()}).String()
+}
+
+// init makes the schema of an empty store, and refuses a database that is
+// not a store of this version.
+func (s *Store) init() error {
+	var version int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("not an SQLite database (%w)", err)
+	}
+	switch version {
+	case storeVersion:
+		return nil
+	case 0:
+		var tables int
+		if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+			return err
+		}
+		if tables > 0 {
+			return errors.New("an SQLite database, but not a circl-pdns store")
+		}
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version == storeVersion {
+			return err // made meanwhile by another import
+		}
+		if _, err := tx.Exec(storeSchema); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	return fmt.Errorf("a store of version %d, which this circl-pdns does not know (it knows %d)", version, storeVersion)
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Query streams the records of the store that answer ind, in the order
+// they were first imported.
+func (s *Store) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+	args := []any{storeKey(ind.Value)}
+	if ind.Wildcard { // the keys from "com.example." up to "com.example/"
+		lo := storeKey(ind.Suffix()[1:]) + "."
+		args = []any{lo, lo[:len(lo)-1] + "/"}
+	}
+	q := storeQuery(ind.Wildcard)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return &pdns.QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", s.Path, err)}
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var first, last sql.NullInt64
+		var count any
+		var text string
+		if err := rows.Scan(&id, &first, &last, &count, &text); err != nil {
+			return &pdns.QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", s.Path, err)}
+		}
+		rec, err := storedRecord(text, first, last, count)
+		if err != nil {
+			sink.Problem(&pdns.RecordError{Indicator: ind.Value, Where: fmt.Sprintf("%s record %d", s.Path, id), Err: err})
+			continue
+		}
+		if err := sink.Record(rec); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &pdns.QueryError{Indicator: ind.Value, Err: fmt.Errorf("%s: %w", s.Path, err)}
+	}
+	return nil
+}
+
+// storeQuery is the query of the records for a key (?1), or for the keys
+// of a range (?1 to ?2, for a wildcard): by the indexes of the keys.
+func storeQuery(wildcard bool) string {
+	cond := func(col string) string { return col + " = ?1" }
+	if wildcard {
+		cond = func(col string) string { return col + " >= ?1 AND " + col + " < ?2" }
+	}
+	const cols = `r.id, r.time_first, r.time_last, r.count, r.record`
+	return `SELECT ` + cols + ` FROM records r WHERE ` + cond("r.name_key") +
+		` UNION SELECT ` + cols + ` FROM records r WHERE ` + cond("r.data_key") +
+		` UNION SELECT ` + cols + ` FROM data_keys d JOIN records r ON r.id = d.record WHERE ` + cond("d.key") +
+		` ORDER BY 1`
+}
+
+// storedRecord is a record as the store gives it: as first imported, with
+// the merged times and count.
+func storedRecord(text string, first, last sql.NullInt64, count any) (pdns.Record, error) {
+	rec, err := pdns.DecodeRecord([]byte(text))
+	if err != nil {
+		return rec, err
+	}
+	var n sql.NullInt64
+	switch c := count.(type) {
+	case int64:
+		n = sql.NullInt64{Int64: c, Valid: true}
+	case float64: // a sum past int64, which SQLite makes a real
+		n = sql.NullInt64{Int64: int64(max(min(c, 1<<63-1024), -1<<63)), Valid: true}
+	}
+	type member struct {
+		key   string
+		value sql.NullInt64
+		now   int64
+	}
+	merged := []member{{"time_first", first, rec.TimeFirst}, {"time_last", last, rec.TimeLast}, {"count", n, rec.Count}}
+	if !slices.ContainsFunc(merged, func(m member) bool { return m.value.Valid && m.value.Int64 != m.now }) {
+		return rec, nil // as imported
+	}
+	fields := slices.Clone(rec.Members())
+	for _, m := range merged {
+		if !m.value.Valid {
+			continue
+		}
+		v := strconv.FormatInt(m.value.Int64, 10)
+		if i := slices.IndexFunc(fields, func(f pdns.Field) bool { return f.Key == m.key }); i >= 0 {
+			fields[i].Value = v
+		} else {
+			fields = append(fields, pdns.Field{Key: m.key, Value: v})
+		}
+	}
+	return pdns.RecordOf(fields)
+}
+
+// storeKey is the key of an indicator's value: its labels in reverse order.
+func storeKey(v string) string {
+	labels := strings.Split(v, ".")
+	slices.Reverse(labels)
+	return strings.Join(labels, ".")
+}
