@@ -270,19 +270,23 @@ func (b *Batch) read(ctx context.Context, in *pdns.Reader, work chan<- *job, add
 // writeOrdered writes each job's answer in input order. Once ctx is done,
 // what was already received is still written (drain).
 func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) error {
+	next := func() *job { // the next job, if it is there: for drain
+		select {
+		case j := <-jobs:
+			return j
+		default:
+			return nil
+		}
+	}
 	for {
+		if ctx.Err() != nil { // before anything else: the drain writes what came
+			return b.drain(ctx.Err(), nil, next, h)
+		}
 		var j *job
 		select {
 		case j = <-jobs:
 		case <-ctx.Done():
-			return b.drain(ctx.Err(), nil, func() *job {
-				select {
-				case j := <-jobs:
-					return j
-				default:
-					return nil
-				}
-			}, h)
+			continue
 		}
 		if j == nil {
 			return nil
@@ -291,14 +295,7 @@ func (b *Batch) writeOrdered(ctx context.Context, jobs <-chan *job, h Handler) e
 			return err
 		}
 		if !j.written {
-			return b.drain(ctx.Err(), j, func() *job {
-				select {
-				case j := <-jobs:
-					return j
-				default:
-					return nil
-				}
-			}, h)
+			return b.drain(ctx.Err(), j, next, h)
 		}
 	}
 }
@@ -310,13 +307,21 @@ func (b *Batch) writeUnordered(ctx context.Context, turns *queue, started *int, 
 	var evs []event
 	for !inputEnded || written < *started {
 		var ok bool
-		if evs, ok = turns.popAll(ctx, evs); !ok {
+		if ctx.Err() != nil { // before anything else: the drain writes what came
+			ok = false
+		} else {
+			evs, ok = turns.popAll(ctx, evs)
+		}
+		if !ok {
 			return b.drain(ctx.Err(), nil, turnsAfter(turns, nil), h)
 		}
 		for i := range evs {
 			if evs[i].kind == evInputEnd {
 				inputEnded = true // *started is final: it was set before this event
 				continue
+			}
+			if ctx.Err() != nil {
+				return b.drain(ctx.Err(), nil, turnsAfter(turns, evs[i:]), h)
 			}
 			j := evs[i].job
 			if err := b.write(ctx, j, h); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,10 +138,19 @@ func TestBatchOrderedUnderShuffledLatency(t *testing.T) {
 		if !unordered && strings.Join(h.log, "\n") != strings.Join(want, "\n") {
 			t.Errorf("ordered: got\n%s", strings.Join(h.log, "\n"))
 		}
-		if unordered { // the same lines, in whatever order
+		if unordered { // the same answers, each whole, in whatever order
 			got, sorted := slices.Sorted(slices.Values(h.log)), slices.Sorted(slices.Values(want))
 			if strings.Join(got, "\n") != strings.Join(sorted, "\n") {
 				t.Errorf("unordered: not the same results")
+			}
+			for i := 0; i < len(h.log); i += 4 {
+				name := strings.TrimPrefix(h.log[i+3], "done ")
+				name = strings.TrimSuffix(name, " <nil>")
+				for _, l := range h.log[i : i+3] {
+					if !strings.HasPrefix(l, name+" ") {
+						t.Fatalf("unordered: answers mixed: %q in the answer to %s", l, name)
+					}
+				}
 			}
 		}
 	}
@@ -306,5 +316,80 @@ func TestBatchInterruptKeepsOrder(t *testing.T) {
 	b.Run(ctx, pdns.NewReader([]string{"a.example", "b.example", "c.example"}, nil), h)
 	if got, want := strings.Join(h.log, "|"), "a.example 192.0.2.1|done a.example <nil>"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// stagedSource answers b.example at once; a.example with two records,
+// then not before aRelease is closed; c.example not before the run is
+// cancelled, and it says when c's query starts: with two workers, a's
+// being busy, once b's answer has ended whole.
+type stagedSource struct{ cStarted, aRelease chan struct{} }
+
+func (s stagedSource) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+	switch ind.Value {
+	case "c.example":
+		close(s.cStarted)
+		<-ctx.Done()
+		return ctx.Err()
+	case "b.example":
+		r, _ := pdns.DecodeRecord([]byte(pdnstest.Rec(ind.Value, "192.0.2.2")))
+		return sink.Record(r)
+	}
+	for _, rdata := range []string{"192.0.2.1", "192.0.2.11"} {
+		r, _ := pdns.DecodeRecord([]byte(pdnstest.Rec(ind.Value, rdata)))
+		if err := sink.Record(r); err != nil {
+			return err
+		}
+	}
+	<-s.aRelease
+	return nil
+}
+
+// blockingRecorder holds the first record of a.example until the source
+// has started c.example's query (so b's answer is whole), then lets a's
+// answer end and cancels the run, as a SIGINT would while the output is
+// being written.
+type blockingRecorder struct {
+	recorder
+	src    stagedSource
+	cancel func()
+	once   sync.Once
+}
+
+func (b *blockingRecorder) Record(ind pdns.Indicator, r *pdns.Record) error {
+	if ind.Value == "a.example" {
+		b.once.Do(func() {
+			<-b.src.cStarted
+			close(b.src.aRelease)
+			b.cancel()
+		})
+	}
+	return b.recorder.Record(ind, r)
+}
+
+// TestBatchInterruptWritesWhatCame: an interrupted run still writes what
+// it received: the rest of the answer being written, and the answers
+// after it that came whole; not the answer the interruption cut short.
+func TestBatchInterruptWritesWhatCame(t *testing.T) {
+	for _, unordered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unordered=%t", unordered), func(t *testing.T) {
+			src := stagedSource{cStarted: make(chan struct{}), aRelease: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			h := &blockingRecorder{src: src, cancel: cancel}
+			b := &query.Batch{Source: src, Concurrency: 2, Unordered: unordered}
+			err := b.Run(ctx, pdns.NewReader([]string{"a.example", "b.example", "c.example"}, nil), h)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("got %v, want context.Canceled", err)
+			}
+			got := strings.Join(h.log, "|")
+			want := map[string]bool{ // the first answer to come streams first
+				"a.example 192.0.2.1|a.example 192.0.2.11|done a.example <nil>|b.example 192.0.2.2|done b.example <nil>": true,
+				"b.example 192.0.2.2|done b.example <nil>|a.example 192.0.2.1|a.example 192.0.2.11|done a.example <nil>": unordered,
+			}
+			if !want[got] {
+				t.Errorf("got %s", got)
+			}
+		})
 	}
 }
