@@ -69,6 +69,8 @@ type Client struct {
 	Limiter *rate.Limiter
 	// Log, when set, gets one line per request.
 	Log *slog.Logger
+	// Clock is the time of retries and pauses (nil: the real one).
+	Clock Clock
 
 	mu         sync.Mutex
 	pauseUntil time.Time // after a 429: no worker sends before then
@@ -244,7 +246,7 @@ func (c *Client) page(parent context.Context, ind pdns.Indicator, cursor string,
 		io.Reader
 		io.Closer
 	}{body, resp.Body}
-	if err := statusError(ind, resp); err != nil {
+	if err := statusError(ind, resp, c.clock().Now()); err != nil {
 		return "", err
 	}
 	// on every attempt of every page: an answer capped by the server must
@@ -323,7 +325,7 @@ type sinkError struct{ err error }
 
 func (e sinkError) Error() string { return e.err.Error() }
 
-func statusError(ind pdns.Indicator, resp *http.Response) error {
+func statusError(ind pdns.Indicator, resp *http.Response, now time.Time) error {
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 		return nil
@@ -331,7 +333,7 @@ func statusError(ind pdns.Indicator, resp *http.Response) error {
 		return &AuthError{Indicator: ind.Value, Status: code}
 	case code == http.StatusTooManyRequests:
 		ra := resp.Header.Get("Retry-After")
-		return &RateLimitError{Indicator: ind.Value, RetryAfter: RetryAfter(ra, time.Now()), RetryAfterHeader: ra}
+		return &RateLimitError{Indicator: ind.Value, RetryAfter: RetryAfter(ra, now), RetryAfterHeader: ra}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		if strings.Contains(resp.Header.Get("Content-Type"), "html") {
@@ -340,7 +342,7 @@ func statusError(ind pdns.Indicator, resp *http.Response) error {
 		first, _, _ := bytes.Cut(bytes.TrimSpace(body), []byte("\n"))
 		ra := resp.Header.Get("Retry-After")
 		return &ServerError{Indicator: ind.Value, Status: code, Body: string(bytes.TrimSpace(first)),
-			RetryAfter: RetryAfter(ra, time.Now()), RetryAfterHeader: ra}
+			RetryAfter: RetryAfter(ra, now), RetryAfterHeader: ra}
 	}
 }
 

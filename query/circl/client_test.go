@@ -195,9 +195,12 @@ func TestClientStall(t *testing.T) {
 func TestClientCancel(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
-	srv.SetLatency(5 * time.Second)
+	srv.SetLatency(time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	go func() { // once the request is in, and the server taking its time
+		srv.WaitRequests(context.Background(), 1)
+		cancel()
+	}()
 	err := srv.NewClient().Query(ctx, pdns.Indicator{Value: "example.com", Kind: pdns.FQDN}, pdns.Sink{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
@@ -231,8 +234,11 @@ func TestClientRepeatedCursor(t *testing.T) {
 }
 
 // lines makes n records for name, numbered from 0.
+// retrying makes c retry 3 times, with backoffs of 1 to 5 ms of a clock
+// in which no real time passes.
 func retrying(c *circl.Client) *circl.Client {
 	c.Retries, c.Backoff, c.MaxBackoff = 3, time.Millisecond, 5*time.Millisecond
+	c.Clock = circltest.NewClock()
 	return c
 }
 
@@ -301,15 +307,15 @@ func TestClientRetryAfter(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 1)...)
-	srv.Fail("example.com", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "1"}})
+	srv.Fail("example.com", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "7"}})
 	c := retrying(srv.NewClient())
 	r := pdnstest.Ask(c, "example.com")
-	reqs := srv.Requests()
-	if r.Err != nil || len(reqs) != 2 {
-		t.Fatalf("err %v, %d requests", r.Err, len(reqs))
+	if r.Err != nil || len(srv.Requests()) != 2 {
+		t.Fatalf("err %v, %d requests", r.Err, len(srv.Requests()))
 	}
-	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < time.Second {
-		t.Errorf("retried after %v, before the Retry-After of 1s", gap)
+	sleeps := c.Clock.(*circltest.Clock).Sleeps
+	if len(sleeps) != 1 || <-sleeps != 7*time.Second {
+		t.Errorf("the retry did not wait the Retry-After of 7s (and only it)")
 	}
 }
 
@@ -320,25 +326,33 @@ func TestClient429SlowsEveryWorker(t *testing.T) {
 	defer srv.Close()
 	srv.Add("a.example", pdnstest.Lines("a.example", 1)...)
 	srv.Add("b.example", pdnstest.Lines("b.example", 1)...)
-	srv.Fail("a.example", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "1"}})
+	srv.Fail("a.example", circltest.Fault{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "30"}})
 	c := retrying(srv.NewClient())
-	a := make(chan pdnstest.Result)
+	clock := c.Clock.(*circltest.Clock)
+	clock.Hold = true // the waits last until the test moves the clock
+	a, b := make(chan pdnstest.Result), make(chan pdnstest.Result)
 	go func() { a <- pdnstest.Ask(c, "a.example") }() // gets the 429, waits, succeeds
-	for len(srv.Requests()) == 0 {
-		time.Sleep(time.Millisecond)
+	if d := <-clock.Sleeps; d != 30*time.Second {
+		t.Fatalf("a.example waits %v after its 429", d)
 	}
-	time.Sleep(50 * time.Millisecond) // the 429 has reached the client
-	if r := pdnstest.Ask(c, "b.example"); r.Err != nil {
-		t.Fatal(r.Err)
+	go func() { b <- pdnstest.Ask(c, "b.example") }()
+	select {
+	case d := <-clock.Sleeps:
+		if d != 30*time.Second || len(srv.Requests()) != 1 {
+			t.Fatalf("b.example waits %v, after %d requests; want the pause, after only a's", d, len(srv.Requests()))
+		}
+	case <-b:
+		t.Fatal("b.example was asked during a.example's pause")
 	}
+	clock.Advance(30 * time.Second)
 	if r := <-a; r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	reqs := srv.Requests()
-	for _, req := range reqs[1:] {
-		if gap := req.Time.Sub(reqs[0].Time); gap < time.Second {
-			t.Errorf("%s asked %v after the 429, within its Retry-After", req.Indicator, gap)
-		}
+	if r := <-b; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if n := len(srv.Requests()); n != 3 {
+		t.Errorf("%d requests, want 3", n)
 	}
 }
 

@@ -52,7 +52,7 @@ func (c *Client) pageWithRetries(ctx context.Context, ind pdns.Indicator, cursor
 		if c.Log != nil {
 			c.Log.Info("retry", "indicator", ind.Value, "attempt", attempt+1, "after", delay.Round(time.Millisecond), "because", c.scrub(err.Error()))
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := c.clock().Sleep(ctx, delay); err != nil {
 			return "", err
 		}
 	}
@@ -118,17 +118,18 @@ func (c *Client) backoff(n int) time.Duration {
 func (c *Client) pause(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t := time.Now().Add(d); t.After(c.pauseUntil) {
+	if t := c.clock().Now().Add(d); t.After(c.pauseUntil) {
 		c.pauseUntil = t
 	}
 }
 
 // wait holds a request back for the pause after a 429, then for the rate limit.
 func (c *Client) wait(ctx context.Context) error {
+	clock := c.clock()
 	c.mu.Lock()
-	d := time.Until(c.pauseUntil)
+	d := c.pauseUntil.Sub(clock.Now())
 	c.mu.Unlock()
-	if err := sleep(ctx, d); err != nil {
+	if err := clock.Sleep(ctx, d); err != nil {
 		return err
 	}
 	if c.Limiter != nil {
@@ -137,7 +138,28 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Clock is the time the client waits in: before a retry (its backoff, or
+// what Retry-After asks), and during the pause after a 429. Tests give a
+// clock of their own (circltest.Clock), so that they wait in no real time.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or until ctx is done (and then says why).
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// clock is the client's Clock: the real one unless it was given one.
+func (c *Client) clock() Clock {
+	if c.Clock != nil {
+		return c.Clock
+	}
+	return realClock{}
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
