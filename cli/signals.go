@@ -49,6 +49,13 @@ const grace = 900 * time.Millisecond
 // exit status. SIGINT and SIGTERM cancel the run, which then ends within a
 // second whatever it was doing; a second signal ends it at once.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(args, stdin, stdout, stderr, time.After)
+}
+
+// run is Run, with the clock of its waits after a signal: after(d) fires
+// once d has passed (time.After; a test's own, so that it waits in no real
+// time).
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, after func(time.Duration) <-chan time.Time) int {
 	defer profile()()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -74,15 +81,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case sig = <-sigs:
 		cancel(interrupted{sig})
 	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
 	select {
 	case status := <-done:
 		return status
-	case <-timer.C:
+	case <-after(grace):
 	case <-sigs:
 	}
-	out.seal()
+	out.seal(after)
 	if isTerminal(stderr) {
 		io.WriteString(stderr, "\r\x1b[K") // no progress bar left behind
 	}
@@ -146,8 +151,8 @@ func (l *lineWriter) flush() {
 }
 
 // seal drops what is held and refuses further writes. A write under way
-// (to a pipe nobody reads) is waited for a moment only.
-func (l *lineWriter) seal() {
+// (to a pipe nobody reads) is waited for a moment only (after).
+func (l *lineWriter) seal(after func(time.Duration) <-chan time.Time) {
 	sealed := make(chan struct{})
 	go func() {
 		l.mu.Lock()
@@ -155,11 +160,9 @@ func (l *lineWriter) seal() {
 		l.mu.Unlock()
 		close(sealed)
 	}()
-	t := time.NewTimer(100 * time.Millisecond)
-	defer t.Stop()
 	select {
 	case <-sealed:
-	case <-t.C:
+	case <-after(100 * time.Millisecond):
 	}
 }
 

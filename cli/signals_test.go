@@ -40,7 +40,7 @@ func TestRunEndsWhateverIsRunning(t *testing.T) {
 	stderr := &lockedWriter{}
 	done := make(chan int)
 	go func() {
-		done <- Run([]string{"--url", srv.Endpoint(), "--no-progress", "example.com"}, strings.NewReader(""), out, stderr)
+		done <- run([]string{"--url", srv.Endpoint(), "--no-progress", "example.com"}, strings.NewReader(""), out, stderr, graceOver)
 	}()
 	<-out.entered // the output is being written: Run is running, its signals caught
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
@@ -57,6 +57,13 @@ func TestRunEndsWhateverIsRunning(t *testing.T) {
 	if !strings.Contains(stderr.String(), "circl-pdns: interrupted; the output ends at its last whole line") {
 		t.Errorf("stderr: %q", stderr.String())
 	}
+}
+
+// graceOver is a clock in which every wait is over at once.
+func graceOver(time.Duration) <-chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
 }
 
 // lockedWriter is safe for the goroutine left running after Run returned.
@@ -87,7 +94,7 @@ func TestLineWriter(t *testing.T) {
 	if b.String() != `{"a":1}`+"\n"+`{"b":2}`+"\n" {
 		t.Errorf("passed on %q", b.String())
 	}
-	l.seal()
+	l.seal(time.After) // nothing is being written: it seals at once
 	if n, err := io.WriteString(l, ":3}\n"); n != 0 || err == nil {
 		t.Errorf("sealed: wrote %d, %v", n, err)
 	}
