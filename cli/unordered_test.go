@@ -36,7 +36,9 @@ func TestUnorderedWholeAnswers(t *testing.T) {
 	srv := circltest.NewServer()
 	defer srv.Close()
 	for _, name := range []string{"a.example", "b.example"} {
-		srv.Add(name, circltest.Generate(name, 1200)...) // past a block of the table (1,000 rows)
+		srv.Add(name, circltest.Generate(name, 250)...) // 3 pages of 100
+		long := "long-" + name
+		srv.Add(long, circltest.Generate(long, 1100)...) // past a block of the table (1,000 rows)
 	}
 	dir := t.TempDir()
 	for _, format := range append(output.Formats, "report") {
@@ -58,9 +60,13 @@ func TestUnorderedWholeAnswers(t *testing.T) {
 				}
 				return madeAt.ReplaceAllString(out, "MADE")
 			}
-			ab, ba := run("a.example", "b.example"), run("b.example", "a.example")
+			a, b := "a.example", "b.example"
+			if format == "table" {
+				a, b = "long-"+a, "long-"+b
+			}
+			ab, ba := run(a, b), run(b, a)
 			for range 2 {
-				if got := run("--unordered", "-c", "2", "a.example", "b.example"); got != ab && got != ba {
+				if got := run("--unordered", "-c", "2", a, b); got != ab && got != ba {
 					t.Fatalf("--unordered mixed the answers:\n%.2000s", got)
 				}
 			}
