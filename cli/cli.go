@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
+	"github.com/circl-pdns/circl-pdns/output"
 	"github.com/circl-pdns/circl-pdns/query"
 	"github.com/circl-pdns/circl-pdns/query/cache"
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -53,6 +55,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		kong.ExplicitGroups(groups),
 		kong.Resolvers(cfg),
 		kong.Bind(cfg),
+		kong.Vars{"formats": strings.Join(output.Formats, ","), "formatnames": strings.Join(output.Formats, ", ")},
 		kong.WithHyphenPrefixedParameters(true),                            // --sort -time_last, --argjson n -1
 		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), secondsMapper{}), // --timeout 5 is 5s
 	)

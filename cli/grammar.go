@@ -56,7 +56,7 @@ type grammar struct {
 	Concurrency int     `group:"batch" short:"c" default:"4" env:"CIRCL_PDNS_CONCURRENCY" help:"Queries in flight at once."`
 	Rate        float64 `group:"batch" env:"CIRCL_PDNS_RATE" placeholder:"R" help:"At most R requests per second (default: no cap)."`
 	Retries     int     `group:"batch" default:"3" env:"CIRCL_PDNS_RETRIES" help:"Retries of a request after a connection error, a cut or stalled answer, a 429 or a 5xx (with backoff; Retry-After is obeyed)."`
-	Unordered   bool    `group:"batch" help:"Print records as they arrive instead of in input order."`
+	Unordered   bool    `group:"batch" help:"Print the answers in the order they come (each whole) instead of in input order."`
 	Verbose     bool    `group:"batch" short:"v" help:"Log each request (URL, status, bytes, duration, retries) and say a summary at the end, on standard error."`
 	NoProgress  bool    `group:"batch" help:"No progress bar (there is one only when standard error is a terminal)."`
 
@@ -89,7 +89,7 @@ type grammar struct {
 	StatePrune time.Duration `group:"watch" placeholder:"AGE" help:"Forget the indicators not asked for AGE (e.g. 90d), then exit."`
 
 	// Output
-	Output   string `group:"output" short:"o" enum:"auto,jsonl,table,text,csv,threatq,misp,stix,timeline,dot,graph" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format: auto, jsonl, table, text, csv, threatq, misp, stix, timeline, dot or graph. auto is table on a terminal (without --jq), jsonl otherwise."`
+	Output   string `group:"output" short:"o" enum:"auto,${formats}" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format: auto, ${formatnames}. auto is table on a terminal (without --jq), jsonl otherwise."`
 	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
 	Report   string `group:"output" placeholder:"FILE" predictor:"file" help:"Also write an HTML report of the run to FILE: summaries, SVG timelines, records (self-contained, it opens offline)."`
 	Color    string `group:"output" enum:"auto,always,never" default:"auto" help:"Colour the timeline by record type: ${enum} (auto: on a terminal, unless NO_COLOR is set)."`
@@ -108,7 +108,7 @@ var groups = []kong.Group{
 	{Key: "store", Title: "Store:", Description: "A team's own sensor dumps, indexed: import them once, then ask them as a server."},
 	{Key: "cache", Title: "Cache:"},
 	{Key: "batch", Title: "Batch:"},
-	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
+	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, --new, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
 	{Key: "pivot", Title: "Pivot:", Description: "With --pivot, every record carries hop (0 for the given indicators) and via (the indicator whose answer led to it)."},
 	{Key: "watch", Title: "Watch:", Description: "With --new, a run prints what is new since the earlier runs: nothing on standard output when nothing is new, status 0 either way."},
@@ -120,7 +120,8 @@ func (grammar) Help() string {
 	return `Asks CIRCL Passive DNS what each indicator (an FQDN or an IP address)
 has resolved to over time, and prints the records: a table on a terminal,
 one JSON object per line (with "query", the indicator asked) on a pipe, or
-CSV or ThreatQ objects with -o.
+with -o dig-like text, CSV, ThreatQ objects, a MISP event, a STIX 2.1
+bundle, a timeline, or a graph for Graphviz (dot) or Cytoscape.js (graph).
 
 Errors and warnings go to standard error. Exit status: 0 when every indicator
 was queried (no records is not an error), 1 when an input line or a query
