@@ -45,6 +45,7 @@ type listed struct {
 // (upward, or sideways), when a package not in the table appears, or when
 // output, the engine or pdns links an HTTP client or a database driver.
 func TestLayout(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

@@ -69,6 +69,7 @@ func TestImportKilled(t *testing.T) {
 // An import interrupted (SIGINT, SIGTERM) stops, says nothing was
 // imported, and exits 130 or 143; the store is as it was.
 func TestImportInterrupted(t *testing.T) {
+	t.Parallel()
 	store := filepath.Join(t.TempDir(), "store.db")
 	records := strings.Join(circltest.Generate("stopped.example", 5_000), "\n") + "\n" // past a pipe's 64 KB
 	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {

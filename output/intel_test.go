@@ -102,6 +102,7 @@ func intelAnswers(t *testing.T) (map[string][]pdns.Record, []string) {
 }
 
 func TestSTIX(t *testing.T) {
+	t.Parallel()
 	validate := stixValidator(t)
 	answers, order := intelAnswers(t)
 	var buf bytes.Buffer
@@ -168,6 +169,7 @@ func asSlice(v any) []any {
 }
 
 func TestMISP(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(mispTemplatePath)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +238,7 @@ func TestMISP(t *testing.T) {
 // MISP and STIX are written as they come: the output grows while the
 // records come, not at the end.
 func TestIntelStreams(t *testing.T) {
+	t.Parallel()
 	for name, newW := range map[string]func(*bytes.Buffer) Writer{
 		"misp": func(b *bytes.Buffer) Writer { return NewMISP(b, Options{}) },
 		"stix": func(b *bytes.Buffer) Writer { return NewSTIX(b, Options{}) },

@@ -89,6 +89,7 @@ func write(t *testing.T, w Writer, answers map[string][]pdns.Record, order ...st
 }
 
 func TestFormats(t *testing.T) {
+	t.Parallel()
 	recs := load(t, "records.ndjson")
 	answers := map[string][]pdns.Record{
 		"www.threatq.com": recs[:2],
@@ -192,6 +193,7 @@ func assertTerminalSafe(t *testing.T, s string) {
 }
 
 func TestJSONLKeepsTheValue(t *testing.T) {
+	t.Parallel()
 	// The escapes change the bytes, not the JSON value.
 	var buf bytes.Buffer
 	write(t, NewJSONL(&buf, Options{}), map[string][]pdns.Record{"evil.example": load(t, "hostile.ndjson")}, "evil.example")
@@ -213,6 +215,7 @@ func TestJSONLKeepsTheValue(t *testing.T) {
 }
 
 func TestJSONLValue(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	j := NewJSONL(&buf, Options{})
 	for _, v := range []any{"\u202eevil", map[string]any{"b": 1, "a": []any{true, nil}}, 3.5} {
@@ -231,6 +234,7 @@ func TestJSONLValue(t *testing.T) {
 // elements: names and addresses, the given indicator, a hub, edges with
 // the record on them.
 func TestGraphs(t *testing.T) {
+	t.Parallel()
 	recs := load(t, "records.ndjson")
 	given := pdns.Indicator{Value: "www.threatq.com", Kind: pdns.FQDN, Pivoting: true}
 	hop1 := pdns.Indicator{Value: "threatq.com", Kind: pdns.FQDN, Pivoting: true, Hop: 1, Via: "www.threatq.com"}
@@ -290,6 +294,7 @@ func TestGraphs(t *testing.T) {
 // TestTimelineColor: bars are coloured by type only when asked, and the
 // colour never reaches the text from the server.
 func TestTimelineColor(t *testing.T) {
+	t.Parallel()
 	recs := load(t, "records.ndjson")
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
@@ -307,6 +312,7 @@ func TestTimelineColor(t *testing.T) {
 // TestTableBlocks: below 40 columns, a record is a block of lines; a name
 // too long to follow its label takes a line of its own, whole.
 func TestTableBlocks(t *testing.T) {
+	t.Parallel()
 	r := pdns.Record{RRName: "14.93.194.185.in-addr.arpa", RRType: "PTR", RData: []string{"a-rather-long-host-name.example.org."}}
 	var buf bytes.Buffer
 	write(t, NewTable(&buf, Options{Width: 38}), map[string][]pdns.Record{"x.example": {r}}, "x.example")
@@ -318,6 +324,7 @@ func TestTableBlocks(t *testing.T) {
 
 // TestTableLongAnswer: a long answer is written in blocks that line up.
 func TestTableLongAnswer(t *testing.T) {
+	t.Parallel()
 	var recs []pdns.Record
 	for i := range tableBlock + 500 {
 		rdata := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
@@ -426,6 +433,7 @@ func TestThreatQSpill(t *testing.T) {
 // A record with an empty rdata array is a row like any other, at every
 // width: its rdata cell is empty.
 func TestTableEmptyRData(t *testing.T) {
+	t.Parallel()
 	r, err := pdns.DecodeRecord([]byte(`{"rrname":"e.example","rrtype":"NS","rdata":[]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -442,6 +450,7 @@ func TestTableEmptyRData(t *testing.T) {
 // cut leaves a text that fits exactly, wide runes too; past the width it
 // ends in an ellipsis.
 func TestCut(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in    string
 		width int
@@ -461,6 +470,7 @@ func TestCut(t *testing.T) {
 // Names longer than their column are written whole where the line has no
 // room, on a line of their own: no line is wider than the terminal.
 func TestTableLongNames(t *testing.T) {
+	t.Parallel()
 	var recs []pdns.Record
 	for _, line := range []string{
 		`{"rrname":"a-very-long-name-that-overflows-the-column.example","rrtype":"CNAME","rdata":"another-very-long-target-name-that-overflows.example.","count":3}`,

@@ -94,6 +94,7 @@ func reportOf(t *testing.T, o Options, pivoting bool, answers map[string][]pdns.
 }
 
 func TestReport(t *testing.T) {
+	t.Parallel()
 	recs := load(t, "records.ndjson")
 	page := reportOf(t, Options{}, true, map[string][]pdns.Record{
 		"www.threatq.com": recs[:2], "threatq.com": recs[2:4], "evil.example": load(t, "hostile.ndjson"),
@@ -108,6 +109,7 @@ func TestReport(t *testing.T) {
 
 // Everything from a record is text on the page, never markup.
 func TestReportInjection(t *testing.T) {
+	t.Parallel()
 	evil := `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 	r := pdns.Record{RRName: "x.example", RRType: "TXT", RData: []string{evil}, TimeFirst: 1700000000, TimeLast: 1700003600, Count: 1}
 	r2 := pdns.Record{RRName: `"><script>alert(3)</script>`, RRType: "CNAME", RData: []string{`</svg><script>alert(4)</script>`}, TimeFirst: 1700000000, TimeLast: 1700000000}
@@ -123,6 +125,7 @@ func TestReportInjection(t *testing.T) {
 
 // 200,000 records of one name stay a small page: the busiest 500 rows.
 func TestReportSize(t *testing.T) {
+	t.Parallel()
 	recs := make([]pdns.Record, 200000)
 	for i := range recs {
 		recs[i] = pdns.Record{RRName: "big.example", RRType: "A", RData: []string{fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255)},

@@ -37,6 +37,7 @@ func (r *recorder) Done(ind pdns.Indicator, err error) error {
 func (r *recorder) Problem(err error) { r.log = append(r.log, "problem "+err.Error()) }
 
 func TestBatchInOrder(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("a.example", pdnstest.Rec("a.example", "192.0.2.1"))
@@ -59,6 +60,7 @@ done none.example <nil>`
 }
 
 func TestBatchStopsOnAuthError(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.RequireBasicAuth("u", "p")
@@ -71,6 +73,7 @@ func TestBatchStopsOnAuthError(t *testing.T) {
 }
 
 func TestBatchCancelWhileWaitingForInput(t *testing.T) {
+	t.Parallel()
 	pr, pw := io.Pipe() // input that never comes, as from a quiet tail -f
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -90,6 +93,7 @@ func TestBatchCancelWhileWaitingForInput(t *testing.T) {
 }
 
 func TestBatchLimitStopsFetching(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	for i := range 10 {
@@ -109,6 +113,7 @@ func TestBatchLimitStopsFetching(t *testing.T) {
 // TestBatchOrderedUnderShuffledLatency: with 8 queries in flight and answers
 // arriving in a shuffled order, results leave in input order.
 func TestBatchOrderedUnderShuffledLatency(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	var names []string
@@ -174,6 +179,7 @@ func (g *gatedRecorder) Done(ind pdns.Indicator, err error) error {
 // server holds the first indicator's answer until the second one has been
 // handled: only a batch that does not wait for input order gets past it.
 func TestBatchUnordered(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("a.example", pdnstest.Rec("a.example", "192.0.2.1"))
@@ -194,6 +200,7 @@ func TestBatchUnordered(t *testing.T) {
 
 // TestBatchConcurrency: 8 workers query 8 slow indicators at once.
 func TestBatchConcurrency(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.SetLatency(100 * time.Millisecond)
@@ -211,6 +218,7 @@ func TestBatchConcurrency(t *testing.T) {
 }
 
 func TestBatchStopsOnWriteError(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("a.example", pdnstest.Lines("a.example", 5)...)
@@ -251,6 +259,7 @@ func (n *notifier) Done(ind pdns.Indicator, err error) error {
 // TestBatchStreamsInput: an indicator is answered while the input is still
 // open, as behind tail -f.
 func TestBatchStreamsInput(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("a.example", pdnstest.Lines("a.example", 1)...)
@@ -296,6 +305,7 @@ func (s queuedSource) Query(ctx context.Context, ind pdns.Indicator, sink pdns.S
 // was received, in input order, up to the first answer that has not ended:
 // an answer that came in after it waits for it, and is not written.
 func TestBatchInterruptKeepsOrder(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	for i, name := range []string{"a.example", "b.example", "c.example"} {
@@ -371,6 +381,7 @@ func (b *blockingRecorder) Record(ind pdns.Indicator, r *pdns.Record) error {
 // it received: the rest of the answer being written, and the answers
 // after it that came whole; not the answer the interruption cut short.
 func TestBatchInterruptWritesWhatCame(t *testing.T) {
+	t.Parallel()
 	for _, unordered := range []bool{false, true} {
 		t.Run(fmt.Sprintf("unordered=%t", unordered), func(t *testing.T) {
 			src := stagedSource{cStarted: make(chan struct{}), aRelease: make(chan struct{})}

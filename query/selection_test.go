@@ -67,6 +67,7 @@ var selRecords = []pdns.Record{
 }
 
 func TestSelection(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		sel     Selection
@@ -97,6 +98,7 @@ func TestSelection(t *testing.T) {
 }
 
 func TestSelectionZoneTimes(t *testing.T) {
+	t.Parallel()
 	r, _ := pdns.DecodeRecord([]byte(`{"rrname":"z.example","rrtype":"A","rdata":"z","zone_time_first":100,"zone_time_last":200}`))
 	if got, _, _ := apply(&Selection{Since: time.Unix(150, 0)}, []pdns.Record{r}); len(got) != 1 {
 		t.Error("a zone-file record is dated by its zone times")
@@ -104,6 +106,7 @@ func TestSelectionZoneTimes(t *testing.T) {
 }
 
 func TestParseSort(t *testing.T) {
+	t.Parallel()
 	keys, err := ParseSort("-time_last, rrname")
 	if err != nil || len(keys) != 2 || keys[0] != (SortKey{"time_last", true}) || keys[1] != (SortKey{"rrname", false}) {
 		t.Errorf("got %v, %v", keys, err)
@@ -114,6 +117,7 @@ func TestParseSort(t *testing.T) {
 }
 
 func TestParseTime(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	tests := map[string]string{
 		"2024-05-01T12:00:00Z":      "2024-05-01T12:00:00Z",
@@ -145,6 +149,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestJQ(t *testing.T) {
+	t.Parallel()
 	prog := func(src string, vars ...Var) *Program {
 		p, err := CompileJQ(src, vars, nil)
 		if err != nil {
@@ -172,6 +177,7 @@ func TestJQ(t *testing.T) {
 }
 
 func TestJQRuntimeErrorGoesOn(t *testing.T) {
+	t.Parallel()
 	p, _ := CompileJQ(`if .rdata == "b" then error("no b") else .rdata end`, nil, nil)
 	got, _, problems := apply(&Selection{Program: p}, selRecords)
 	var jqErr *JQError
@@ -182,6 +188,7 @@ func TestJQRuntimeErrorGoesOn(t *testing.T) {
 }
 
 func TestJQHalt(t *testing.T) {
+	t.Parallel()
 	for src, want := range map[string]HaltError{
 		`if .rdata == "b" then halt else .rdata end`:                   {Code: 0},
 		`if .rdata == "b" then "stop\n" | halt_error else .rdata end`:  {Code: 5, Message: "stop\n"},
@@ -197,6 +204,7 @@ func TestJQHalt(t *testing.T) {
 }
 
 func TestJQSyntaxError(t *testing.T) {
+	t.Parallel()
 	_, err := CompileJQ(".rrname | select(. == \"x\"}", nil, nil)
 	var ce *JQCompileError
 	want := "jq: syntax error: unexpected token \"}\"\n    .rrname | select(. == \"x\"}\n                             ^"
@@ -210,6 +218,7 @@ func TestJQSyntaxError(t *testing.T) {
 }
 
 func TestJQEnv(t *testing.T) {
+	t.Parallel()
 	environ := func() []string { return []string{"MY_VAR=visible"} }
 	for env, want := range map[bool]string{false: "<nil> <nil>", true: "visible visible"} {
 		var e func() []string
@@ -228,6 +237,7 @@ func TestJQEnv(t *testing.T) {
 }
 
 func TestRecordFromValue(t *testing.T) {
+	t.Parallel()
 	if _, err := recordFromValue("1.2.3.4"); err == nil || err.Error() != `output "1.2.3.4" is not a record (an object with rrname, rrtype and rdata)` {
 		t.Errorf("got %v", err)
 	}

@@ -36,6 +36,7 @@ func files(t *testing.T, dir string) []string {
 }
 
 func TestCacheHitMissStaleRefreshOffline(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 5)...)
@@ -86,6 +87,7 @@ func TestCacheHitMissStaleRefreshOffline(t *testing.T) {
 }
 
 func TestCacheKey(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 1)...)
@@ -102,6 +104,7 @@ func TestCacheKey(t *testing.T) {
 // TestCacheKeepsOnlyWholeAnswers: an answer that failed, had a bad line or
 // a warning, or was stopped by a limit is not kept.
 func TestCacheKeepsOnlyWholeAnswers(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("ok.example", pdnstest.Lines("ok.example", 3)...)
@@ -129,6 +132,7 @@ func TestCacheKeepsOnlyWholeAnswers(t *testing.T) {
 }
 
 func TestCacheFilesAreGzipNDJSONPrivate(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.RequireBasicAuth("analyst", "Canary-Pw-7731")
@@ -168,6 +172,7 @@ func TestCacheFilesAreGzipNDJSONPrivate(t *testing.T) {
 // TestCacheConcurrentFill: writers filling the same entry at once never
 // leave a partial one; every read sees a whole answer.
 func TestCacheConcurrentFill(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 300)...)
@@ -197,6 +202,7 @@ func TestCacheConcurrentFill(t *testing.T) {
 }
 
 func TestCachePrune(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	dir := t.TempDir()
@@ -226,6 +232,7 @@ func TestCachePrune(t *testing.T) {
 // found damaged first, asked again, replaced, with a warning; offline, it is
 // an error naming the indicator and the file.
 func TestCacheDamagedEntries(t *testing.T) {
+	t.Parallel()
 	damages := map[string]func(path string){
 		"truncated": func(p string) {
 			b, _ := os.ReadFile(p)
@@ -276,6 +283,7 @@ func TestCacheDamagedEntries(t *testing.T) {
 // The cache never changes the mode of a directory it did not make, and
 // refuses one that others can write to.
 func TestCacheDirectoryModes(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 1)...)
@@ -317,6 +325,7 @@ func TestCacheDirectoryModes(t *testing.T) {
 
 // Long names are cached too, and told apart by their hash.
 func TestCacheLongNames(t *testing.T) {
+	t.Parallel()
 	label := strings.Repeat("a", 60)
 	long1 := strings.Join([]string{label, label, label, label, "x1.exampl"}, ".") // 253 bytes
 	long2 := strings.Join([]string{label, label, label, label, "x2.exampl"}, ".")
@@ -340,6 +349,7 @@ func TestCacheLongNames(t *testing.T) {
 
 // A record accepted from the server is accepted from the cache: one limit.
 func TestCacheMaxRecordBytes(t *testing.T) {
+	t.Parallel()
 	big := pdnstest.Rec("example.com", strings.Repeat("t", 5<<20))
 	srv := circltest.NewServer()
 	defer srv.Close()
@@ -357,6 +367,7 @@ func TestCacheMaxRecordBytes(t *testing.T) {
 
 // An answer in any layout is cached as NDJSON, a record a line.
 func TestCacheStoresNDJSON(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.SetStyle(circltest.Styles["pretty"])

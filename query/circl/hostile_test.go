@@ -25,6 +25,7 @@ import (
 // naming the indicator, and every complete record received kept.
 
 func TestHostileGzipBody(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 3)...)
@@ -35,6 +36,7 @@ func TestHostileGzipBody(t *testing.T) {
 }
 
 func TestHostileEmptyBody(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	if r := pdnstest.Ask(srv.NewClient(), "example.com"); r.Err != nil || len(r.Records) != 0 || len(r.Problems) != 0 {
@@ -43,6 +45,7 @@ func TestHostileEmptyBody(t *testing.T) {
 }
 
 func TestHostileCutKeepsWhatCame(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 5)...)
@@ -56,6 +59,7 @@ func TestHostileCutKeepsWhatCame(t *testing.T) {
 }
 
 func TestHostileStallAfterHeaders(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 5)...)
@@ -69,6 +73,7 @@ func TestHostileStallAfterHeaders(t *testing.T) {
 }
 
 func TestHostileRateLimitedForEver(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Fail("example.com", circltest.Fault{Status: 429})
@@ -117,6 +122,7 @@ func totalAlloc() uint64 {
 }
 
 func TestHostileEndlessBodies(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		fault circltest.Fault
 		want  string
@@ -153,6 +159,7 @@ func TestHostileEndlessBodies(t *testing.T) {
 // TestHostileRedirects: credentials follow a redirect to the same host
 // only, and never from HTTPS down to plain HTTP.
 func TestHostileRedirects(t *testing.T) {
+	t.Parallel()
 	other := circltest.NewServer() // another host: "localhost" rather than 127.0.0.1
 	defer other.Close()
 	other.Add("example.com", pdnstest.Lines("example.com", 1)...)
@@ -196,6 +203,7 @@ func TestHostileRedirects(t *testing.T) {
 // TestHostileSelfSignedTLS: refused unless verification is switched off,
 // and not retried, since it cannot pass.
 func TestHostileSelfSignedTLS(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, pdnstest.Rec("example.com", "192.0.2.1"))
 	}))
@@ -216,6 +224,7 @@ func TestHostileSelfSignedTLS(t *testing.T) {
 // TestPathTricks: whatever the input, the request is for one path segment
 // under the endpoint, and nothing else.
 func TestPathTricks(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	c := srv.NewClient()
@@ -244,6 +253,7 @@ func runWithin(c pdns.Source, value string) pdnstest.Result {
 
 // A Retry-After longer than the client allows fails that query at once.
 func TestHostileRetryAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		status       int
 		header, want string
@@ -281,6 +291,7 @@ func TestHostileRetryAfter(t *testing.T) {
 // A body that drips is given up on by the floor on the rate, whatever the
 // idle timeout, then retried, then failed.
 func TestHostileDrip(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 3)...)
@@ -299,6 +310,7 @@ func TestHostileDrip(t *testing.T) {
 // --max-time bounds a whole query: a server that stalls is given up on,
 // whatever the idle timeout, and the message says which limit fired.
 func TestHostileMaxTime(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 3)...)
@@ -316,6 +328,7 @@ func TestHostileMaxTime(t *testing.T) {
 // Nothing a server sends back can print a credential: not an error page,
 // not a header, not a cursor, not a member name, not a -v log line.
 func TestHostileEchoedCredentials(t *testing.T) {
+	t.Parallel()
 	const user, password, token = "analyst", `Canary"Pw\7731`, "Token Canary-Tk-7731"
 	faults := map[string]circltest.Fault{
 		"error page":      {Status: 500, Body: "bad request from {{auth}} ({{password}})"},

@@ -14,6 +14,7 @@ import (
 // Real servers answer in their own ways (../shared/reference/cof-servers.md);
 // every record of each is read, through pages where the server has them.
 func TestClientReadsRealServers(t *testing.T) {
+	t.Parallel()
 	for _, style := range []string{
 		"circl", "d4", "qof", "pretty", "array",
 		"circl,bom", "circl,crlf", "circl,cr", "circl,http10",
@@ -48,6 +49,7 @@ func TestClientReadsRealServers(t *testing.T) {
 // The seed's own sample response, served as it is printed in the product
 // sheet: 7 records.
 func TestClientReadsSeedSample(t *testing.T) {
+	t.Parallel()
 	body, err := os.ReadFile("../../testdata/seed-sample.json")
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +65,7 @@ func TestClientReadsSeedSample(t *testing.T) {
 
 // A record with a member twice is refused, and the others are read.
 func TestClientDuplicateMembers(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Rec("example.com", "192.0.2.1"),
@@ -80,6 +83,7 @@ func TestClientDuplicateMembers(t *testing.T) {
 // A cursor seen before in the same query ends it: what came stays, and
 // nothing is passed on twice, even when the server sends it again.
 func TestClientCursorLoop(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 3)...)
@@ -101,6 +105,7 @@ func TestClientCursorLoop(t *testing.T) {
 // x-dribble-errors is read on every attempt: an answer capped by the
 // server that comes after a 429 still says so, once.
 func TestClientDribbleErrorsAfterRetry(t *testing.T) {
+	t.Parallel()
 	srv := circltest.NewServer()
 	defer srv.Close()
 	srv.Add("example.com", pdnstest.Lines("example.com", 2)...)

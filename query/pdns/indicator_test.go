@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseIndicator(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want string
@@ -69,6 +70,7 @@ func TestParseIndicator(t *testing.T) {
 // A leading "*." asks for the names under a domain (a store or a dump
 // answers it); the name is canonicalised as any other.
 func TestParseIndicatorWildcard(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"*.example.com":         "*.example.com",
 		"*.EXAMPLE[.]com.":      "*.example.com",
@@ -86,6 +88,7 @@ func TestParseIndicatorWildcard(t *testing.T) {
 }
 
 func TestParseIndicatorRefuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, why string }{
 		{"", "empty"},
 		{"   ", "empty"},
@@ -164,6 +167,7 @@ func FuzzParseIndicator(f *testing.F) {
 
 // IsIndicator agrees with ParseIndicator: its quick path is exact.
 func TestIsIndicator(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"example.com", "www.threatq.com", "a_b.example", "r3---sn-x.googlevideo.com", "com", "xn--bcher-kva.example",
 		"192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "2001:DB8::1", "fe80::1%eth0",

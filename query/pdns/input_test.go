@@ -25,6 +25,7 @@ func drain(r *Reader) string {
 }
 
 func TestReaderStdin(t *testing.T) {
+	t.Parallel()
 	in := "# IOCs\r\nwww.threatq.com\r\n\n   \n  example[.]com  \nWWW.THREATQ.COM\nexa mple.com\n" +
 		strings.Repeat("a", 5000) + "\n104.196.175.197\n\t# indented comment\nhxxps://example.com/x" // no final newline
 	got := drain(NewReader(nil, strings.NewReader(in)))
@@ -39,6 +40,7 @@ IPv4 104.196.175.197`
 }
 
 func TestReaderArgs(t *testing.T) {
+	t.Parallel()
 	got := drain(NewReader([]string{"example.com", "", "-", "2001:db8::1", "-", "example.com"}, strings.NewReader("192.0.2.1\nexample.com\n")))
 	want := `FQDN example.com
 error: argument 2: empty, not an FQDN or IP address
@@ -50,6 +52,7 @@ IPv6 2001:db8::1`
 }
 
 func TestReaderLongBadLineIsQuotedShort(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("\x1b[2J", 300) // 1200 bytes of escape sequences
 	_, err := NewReader(nil, strings.NewReader(long+"\n")).Next()
 	var ie *InputError
@@ -63,6 +66,7 @@ type failingReader struct{}
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestReaderReadError(t *testing.T) {
+	t.Parallel()
 	_, err := NewReader(nil, failingReader{}).Next()
 	var ie *InputError
 	if err == nil || errors.As(err, &ie) || !strings.Contains(err.Error(), "disk on fire") {
@@ -71,6 +75,7 @@ func TestReaderReadError(t *testing.T) {
 }
 
 func TestLineReader(t *testing.T) {
+	t.Parallel()
 	in := "short\r\n" + strings.Repeat("x", 100) + "\n" + strings.Repeat("y", 20) + "\nlast"
 	l := newLineReader(strings.NewReader(in), 20)
 	var got []string
@@ -92,6 +97,7 @@ func TestLineReader(t *testing.T) {
 }
 
 func TestReaderLongLineSkipped(t *testing.T) {
+	t.Parallel()
 	// a 200 KB line, then more indicators: reading goes on after it
 	in := "example.com\n" + strings.Repeat("\x00binary", 25000) + "\nexample.org\r\n" + strings.Repeat("y", 1<<20) + "\n192.0.2.7\n" + strings.Repeat("z", 3000)
 	got := drain(NewReader([]string{"-", "192.0.2.1"}, strings.NewReader(in)))
@@ -108,6 +114,7 @@ IPv4 192.0.2.1`
 }
 
 func TestReaderByteOrderMarks(t *testing.T) {
+	t.Parallel()
 	got := drain(NewReader(nil, strings.NewReader("\xEF\xBB\xBFexample.com\nexample.org\n")))
 	if want := "FQDN example.com\nFQDN example.org"; got != want {
 		t.Errorf("UTF-8 BOM: got\n%s\nwant\n%s", got, want)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDecodeRecord(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		want     Record // Fields are checked through the JSON below
@@ -87,6 +88,7 @@ func TestDecodeRecord(t *testing.T) {
 }
 
 func TestDecodeRecordRefuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, why string }{
 		{`<html>`, "not a JSON object"},
 		{`["rrname"]`, "not a JSON object"},
@@ -126,6 +128,7 @@ func manyMembers(n int) string {
 }
 
 func TestDecodeRecordManyMembers(t *testing.T) {
+	t.Parallel()
 	if _, err := DecodeRecord([]byte(manyMembers(40) + "}")); err != nil {
 		t.Errorf("40 distinct members: %v", err)
 	}

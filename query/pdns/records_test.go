@@ -41,6 +41,7 @@ func r(rdata string) string {
 }
 
 func TestRecordReaderLayouts(t *testing.T) {
+	t.Parallel()
 	pretty := "{\n\"rrname\": \"x.example\",\n\"rrtype\": \"A\",\n\"rdata\": \"1\"\n}{\n\"rrname\": \"x.example\",\n\"rrtype\": \"A\",\n\"rdata\": [\n\"2\", \"3\"]\n}"
 	tests := []struct {
 		name, in string
@@ -73,6 +74,7 @@ func TestRecordReaderLayouts(t *testing.T) {
 // The ThreatQ product sheet's sample response: pretty-printed objects run
 // together, 57 lines, 7 records.
 func TestRecordReaderSeedSample(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../../testdata/seed-sample.json")
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +90,7 @@ func TestRecordReaderSeedSample(t *testing.T) {
 // A bad record is reported with the line it starts on, and reading goes on
 // with the next one, in every layout.
 func TestRecordReaderBadRecords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		want     string
@@ -120,6 +123,7 @@ func TestRecordReaderBadRecords(t *testing.T) {
 
 // What the answer is, is decided by its first bytes, whatever its label.
 func TestRecordReaderRefuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"\n  <!DOCTYPE html>\n<html>", `error: HTML, not NDJSON: "<!DOCTYPE html>"`},
 		{"\xFF\xFE{\x00", "error: UTF-16 (byte-order mark FFFE), not UTF-8"},
@@ -135,6 +139,7 @@ func TestRecordReaderRefuses(t *testing.T) {
 }
 
 func TestRecordReaderLimit(t *testing.T) {
+	t.Parallel()
 	long := r(strings.Repeat("y", 200))
 	tests := []struct{ name, in, want string }{
 		{"a long line", r("1") + "\n" + long + "\n" + r("3") + "\n", "1|line 2: record longer than 100 bytes, skipped|3"},
@@ -170,6 +175,7 @@ func (e *endless) Read(p []byte) (int, error) {
 
 // Whatever a body holds, it is given up on after a bounded read.
 func TestRecordReaderBounded(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, head, unit, want string }{
 		{"blank lines", "", "\n", "error: given up on: more than 1 MB of blank space and no record"},
 		{"CR alone", "", "\r", "error: given up on: more than 1 MB of blank space and no record"},
@@ -230,6 +236,7 @@ func (a *arrayBody) Read(p []byte) (int, error) {
 // An array's elements are streamed: the first record comes before the
 // array is read, and all of them come.
 func TestRecordReaderStreamsArrays(t *testing.T) {
+	t.Parallel()
 	body := &arrayBody{n: 200000} // 11 MB on one line
 	rr := pdns.NewRecordReader(body, 1<<20)
 	rec, err := rr.Next()
@@ -254,6 +261,7 @@ func TestRecordReaderStreamsArrays(t *testing.T) {
 }
 
 func TestRecordReaderLineNumbers(t *testing.T) {
+	t.Parallel()
 	// every kind of line end counts, and LineOffset carries them across pages
 	in := "\r\n" + r("1") + "\r" + r("2") + "\n\n{\n\"rrname\":\"x\"\n}\r\n"
 	rr := pdns.NewRecordReader(strings.NewReader(in), 1<<20)

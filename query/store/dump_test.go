@@ -12,6 +12,7 @@ import (
 )
 
 func TestDump(t *testing.T) {
+	t.Parallel()
 	dump := filepath.Join(t.TempDir(), "dump.ndjson")
 	os.WriteFile(dump, []byte(strings.Join([]string{
 		pdnstest.Rec("www.example.com", "192.0.2.1"),
@@ -48,6 +49,7 @@ func TestDump(t *testing.T) {
 // The dump is read by the same stage as an answer: its limit, its layouts,
 // its line numbers.
 func TestDumpLimitAndLayout(t *testing.T) {
+	t.Parallel()
 	dump := filepath.Join(t.TempDir(), "dump.json")
 	os.WriteFile(dump, []byte("\xEF\xBB\xBF[\r\n"+pdnstest.Rec("example.com", "192.0.2.1")+",\r\n"+
 		pdnstest.Rec("example.com", strings.Repeat("t", 300))+",\r\n"+

@@ -10,6 +10,7 @@ import (
 // A query goes by index, never through the whole table: SQLite's plan for
 // it names the key indexes and scans nothing.
 func TestStoreQueryPlan(t *testing.T) {
+	t.Parallel()
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"), true)
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +46,7 @@ func TestStoreQueryPlan(t *testing.T) {
 
 // An import gives its connection back, committed or not.
 func TestImportReleasesConnection(t *testing.T) {
+	t.Parallel()
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"), true)
 	if err != nil {
 		t.Fatal(err)

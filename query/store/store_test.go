@@ -70,6 +70,7 @@ func ask(t *testing.T, src pdns.Source, q string) []string {
 // The merge: one row per (rrname, rrtype, rdata); the earliest time_first,
 // the latest time_last, the sum of the counts; the rest of the first.
 func TestStoreMerge(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	dump := strings.Join([]string{
 		`{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","time_first":100,"time_last":200,"count":2,"sensor_id":"s1"}`,
@@ -123,6 +124,7 @@ func TestStoreMerge(t *testing.T) {
 // the wildcards of its domains: the same records, in the same order (for a
 // dump without a record twice, which the store merges).
 func TestStoreParity(t *testing.T) {
+	t.Parallel()
 	demo, err := os.ReadFile("../../testdata/demo.ndjson")
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +196,7 @@ func TestStoreParity(t *testing.T) {
 // A wildcard is every name under a domain, by rrname or by rdata, not the
 // domain itself.
 func TestStoreWildcard(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	load(t, s, strings.Join([]string{
 		`{"rrname":"example.com","rrtype":"A","rdata":"192.0.2.1"}`,
@@ -218,6 +221,7 @@ func TestStoreWildcard(t *testing.T) {
 // Bad records are named with their line, skipped and counted; the rest is
 // imported. A gzip dump is read as the same dump.
 func TestStoreImportBadAndGzip(t *testing.T) {
+	t.Parallel()
 	dump := strings.Join([]string{
 		`{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1"}`,
 		`{"rrname":"a.example","rrtype":"A",`,
@@ -273,6 +277,7 @@ func TestStoreImportBadAndGzip(t *testing.T) {
 // An import is all or nothing: queries see the store as it was until it is
 // committed, and one stopped half-way leaves the store as it was.
 func TestStoreImportIsolation(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	load(t, s, `{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","count":1}`)
 	reader, err := store.OpenStore(s.Path, false)
@@ -320,6 +325,7 @@ func TestStoreImportIsolation(t *testing.T) {
 
 // Two imports into one store: the second waits for the first, then merges.
 func TestStoreImportsWait(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	first, err := s.BeginImport(context.Background(), nil)
 	if err != nil {
@@ -365,6 +371,7 @@ func TestStoreImportsWait(t *testing.T) {
 // else: not SQLite, another application's database, a store of a version
 // this command does not know.
 func TestOpenStoreRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := store.OpenStore(filepath.Join(dir, "none.db"), false); !errors.Is(err, store.ErrNoStore) {
 		t.Errorf("a missing store: %v", err)
@@ -395,6 +402,7 @@ func TestOpenStoreRefuses(t *testing.T) {
 
 // Counts that add up past int64 stay the largest count, not a negative one.
 func TestStoreCountOverflow(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	big := `{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","count":9223372036854775000}`
 	load(t, s, big+"\n"+big)
@@ -405,6 +413,7 @@ func TestStoreCountOverflow(t *testing.T) {
 
 // An import waiting for another one gives up when it is interrupted.
 func TestStoreImportWaitInterrupted(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	first, err := s.BeginImport(context.Background(), nil)
 	if err != nil {
@@ -420,6 +429,7 @@ func TestStoreImportWaitInterrupted(t *testing.T) {
 // The store keeps a record as output writes it (compact, numbers as
 // numbers, the type's name), so that SQL on the file sees clean JSON.
 func TestStoreKeepsRecordsNormalised(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	load(t, s, `{"rrname": "q.example", "rrtype": "a", "rdata": "192.0.2.9", "count": "4"}`)
 	db, err := sql.Open("sqlite", s.Path)
