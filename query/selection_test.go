@@ -90,10 +90,12 @@ func TestSelection(t *testing.T) {
 		{"sort by rrtype is stable", Selection{Sort: []SortKey{{"rrtype", false}}}, "a d b c", 0},
 	}
 	for _, tt := range tests {
-		got, stopped, problems := apply(&tt.sel, selRecords)
-		if strings.Join(got, " ") != tt.want || stopped != tt.stopped || problems != nil {
-			t.Errorf("%s: got %q stopped at %d (%v), want %q stopped at %d", tt.name, got, stopped, problems, tt.want, tt.stopped)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			got, stopped, problems := apply(&tt.sel, selRecords)
+			if strings.Join(got, " ") != tt.want || stopped != tt.stopped || problems != nil {
+				t.Errorf("got %q stopped at %d (%v), want %q stopped at %d", got, stopped, problems, tt.want, tt.stopped)
+			}
+		})
 	}
 }
 
@@ -169,10 +171,12 @@ func TestJQ(t *testing.T) {
 		{"several outputs", prog(`select(.rdata == "a") | .time_first, .time_last`), "100 200"},
 	}
 	for _, tt := range tests {
-		got, _, problems := apply(&Selection{Program: tt.p}, selRecords)
-		if strings.Join(got, " ") != tt.want || problems != nil {
-			t.Errorf("%s: got %q, %v; want %q", tt.name, got, problems, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, problems := apply(&Selection{Program: tt.p}, selRecords)
+			if strings.Join(got, " ") != tt.want || problems != nil {
+				t.Errorf("got %q, %v; want %q", got, problems, tt.want)
+			}
+		})
 	}
 }
 

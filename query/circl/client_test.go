@@ -132,13 +132,16 @@ func TestClientStatuses(t *testing.T) {
 		{circltest.Fault{Body: "Service temporarily \x1b[31mdown\n"}, func(err error) bool { var e *circl.ProtocolError; return errors.As(err, &e) }, `not NDJSON: it starts with "Service temporarily \x1b[31mdown"`},
 	}
 	for _, tt := range tests {
-		srv := circltest.NewServer()
-		srv.Fail("example.com", tt.fault)
-		r := pdnstest.Ask(srv.NewClient(), "example.com")
-		srv.Close()
-		if !tt.check(r.Err) || !strings.Contains(r.Err.Error(), tt.msg) || !strings.HasPrefix(r.Err.Error(), "example.com: ") {
-			t.Errorf("%+v: got %v (%T), want one with %q", tt.fault, r.Err, r.Err, tt.msg)
-		}
+		t.Run(tt.msg, func(t *testing.T) {
+			t.Parallel()
+			srv := circltest.NewServer()
+			defer srv.Close()
+			srv.Fail("example.com", tt.fault)
+			r := pdnstest.Ask(srv.NewClient(), "example.com")
+			if !tt.check(r.Err) || !strings.Contains(r.Err.Error(), tt.msg) || !strings.HasPrefix(r.Err.Error(), "example.com: ") {
+				t.Errorf("%+v: got %v (%T), want one with %q", tt.fault, r.Err, r.Err, tt.msg)
+			}
+		})
 	}
 }
 

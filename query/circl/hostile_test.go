@@ -264,17 +264,20 @@ func TestHostileRetryAfter(t *testing.T) {
 		{429, "99999999999999999999999", "it asks to wait for ever (Retry-After: \"99999999999999999999999\"), more than the 2m0s allowed: given up"},
 	}
 	for _, tt := range tests {
-		srv := circltest.NewServer()
-		srv.Add("example.com", pdnstest.Lines("example.com", 1)...)
-		srv.Fail("example.com", circltest.Fault{Status: tt.status, Header: map[string]string{"Retry-After": tt.header}})
-		c := retrying(srv.NewClient())
-		c.MaxWait = 2 * time.Minute
-		r := runWithin(c, "example.com")
-		srv.Close()
-		var we *circl.WaitError
-		if !errors.As(r.Err, &we) || !strings.Contains(r.Err.Error(), tt.want) || len(srv.Requests()) != 1 {
-			t.Errorf("Retry-After %s: %v after %d requests", tt.header, r.Err, len(srv.Requests()))
-		}
+		t.Run(tt.header, func(t *testing.T) {
+			t.Parallel()
+			srv := circltest.NewServer()
+			defer srv.Close()
+			srv.Add("example.com", pdnstest.Lines("example.com", 1)...)
+			srv.Fail("example.com", circltest.Fault{Status: tt.status, Header: map[string]string{"Retry-After": tt.header}})
+			c := retrying(srv.NewClient())
+			c.MaxWait = 2 * time.Minute
+			r := runWithin(c, "example.com")
+			var we *circl.WaitError
+			if !errors.As(r.Err, &we) || !strings.Contains(r.Err.Error(), tt.want) || len(srv.Requests()) != 1 {
+				t.Errorf("Retry-After %s: %v after %d requests", tt.header, r.Err, len(srv.Requests()))
+			}
+		})
 	}
 	// a wait within the bound is obeyed
 	srv := circltest.NewServer()
