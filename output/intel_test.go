@@ -15,15 +15,17 @@ import (
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
-// The references shared beside the project: the OASIS STIX 2.1 JSON
-// schemas, and the MISP object template. Read from disk, never the network.
+// The references, copied into the repository (a clone has all its tests
+// need): the OASIS STIX 2.1 JSON schemas of what we write (BSD licence, in
+// testdata/stix2-json-schemas), and the MISP object template (CC0, the
+// copy output embeds: output/misp). Read from disk, never the network.
 const (
-	stixSchemas      = "../../shared/reference/stix2-json-schemas/schemas"
+	stixSchemas      = "../testdata/stix2-json-schemas/schemas"
 	stixSchemaID     = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
-	mispTemplatePath = "../../shared/reference/misp-objects/passive-dns/definition.json"
+	mispTemplatePath = "misp/passive-dns.json"
 )
 
-// schemaLoader serves the schemas' own URLs from the shared directory.
+// schemaLoader serves the schemas' own URLs from testdata.
 type schemaLoader struct{}
 
 func (schemaLoader) Load(url string) (any, error) {
@@ -33,7 +35,7 @@ func (schemaLoader) Load(url string) (any, error) {
 	}
 	f, err := os.Open(filepath.Join(stixSchemas, filepath.FromSlash(rel)))
 	if os.IsNotExist(err) {
-		// The shared subset has the schemas of what we write; the others
+		// The copied subset has the schemas of what we write; the others
 		// (artifact, attack-pattern...) are referred to only by properties
 		// we never write (observed-data's deprecated "objects"): an empty
 		// schema stands for them.
@@ -60,7 +62,7 @@ func stixValidator(t *testing.T) func(typ string, obj any) error {
 		// only other referred schemas may stand in empty
 		for _, p := range []string{path, "common/core.json", "common/cyber-observable-core.json", "common/timestamp.json", "common/identifier.json"} {
 			if _, err := os.Stat(filepath.Join(stixSchemas, p)); err != nil {
-				t.Fatalf("the STIX schemas shared beside the project: %v", err)
+				t.Fatalf("the STIX schemas in testdata: %v", err)
 			}
 		}
 		s, err := c.Compile(stixSchemaID + path)
