@@ -471,7 +471,7 @@ type job struct {
 	events   *queue
 	turns    *queue    // Unordered: where the job's turn is queued, at its first event
 	announce sync.Once // ... once
-	watch    *Watch    // with --new: what to record once the answer is out
+	watch    *watch    // with --new: what to record once the answer is out
 	cut      bool      // the query was cut short by the cancellation of the run
 
 	// the writer's: what it gave the Handler of the answer

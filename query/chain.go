@@ -29,9 +29,9 @@ type stage interface {
 	end() error
 }
 
-// Emitter receives what the chain of an answer gives out: records, or, with
+// emitter receives what the chain of an answer gives out: records, or, with
 // a jq program, the program's outputs.
-type Emitter interface {
+type emitter interface {
 	Record(r pdns.Record) error
 	Value(v any) error
 }
@@ -45,25 +45,25 @@ var errLimitReached = errors.New("limit reached")
 type chain struct {
 	first stage
 	leads *leads // with a pivot
-	watch *Watch // with --new
+	watch *watch // with --new
 }
 
 // newChain makes the chain of ind's answer, which gives out to out and
 // reports problems to problem.
-func (b *Batch) newChain(ctx context.Context, ind pdns.Indicator, out Emitter, problem func(error)) (*chain, error) {
+func (b *Batch) newChain(ctx context.Context, ind pdns.Indicator, out emitter, problem func(error)) (*chain, error) {
 	sel := b.Selection
 	if sel == nil {
 		sel = &Selection{}
 	}
 	c := &chain{}
-	counted := &countingEmitter{Emitter: out}
+	counted := &countingEmitter{emitter: out}
 	var s stage = &emit{out: counted}
 	if sel.Program != nil {
 		s = &program{ctx: ctx, prog: sel.Program, slurp: sel.Slurp, ind: ind, out: counted, problem: problem,
 			recordsFor: sel.RecordsFor, notRecordSaid: &b.notRecordSaid}
 	}
 	if sel.Watch != nil {
-		w, err := sel.Watch.Open(ind)
+		w, err := sel.Watch.open(ind)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func (l *leads) hub() bool { return l.followed > l.pivot.MaxFanout }
 // is marked, and nothing is passed on.
 type fresh struct {
 	next    stage
-	watch   *Watch
+	watch   *watch
 	out     *countingEmitter
 	pending []uint64
 }
@@ -228,7 +228,7 @@ type program struct {
 	prog    *Program
 	slurp   bool
 	ind     pdns.Indicator
-	out     Emitter
+	out     emitter
 	problem func(error)
 	held    []pdns.Record
 
@@ -303,25 +303,25 @@ func (p *program) Value(v any) error {
 }
 
 // emit gives the records out, without a program.
-type emit struct{ out Emitter }
+type emit struct{ out emitter }
 
 func (e *emit) record(r *pdns.Record) error { return e.out.Record(*r) }
 func (e *emit) end() error                  { return nil }
 
 // countingEmitter counts what the chain gave out.
 type countingEmitter struct {
-	Emitter
+	emitter
 	n int
 }
 
 func (c *countingEmitter) Value(v any) error {
 	c.n++
-	return c.Emitter.Value(v)
+	return c.emitter.Value(v)
 }
 
 func (c *countingEmitter) Record(r pdns.Record) error {
 	c.n++
-	return c.Emitter.Record(r)
+	return c.emitter.Record(r)
 }
 
 // compareBy orders records by one key of --sort.

@@ -104,7 +104,7 @@ type HaltError struct {
 func (e *HaltError) Error() string         { return e.Message }
 func (e *HaltError) Failure() pdns.Failure { return pdns.Halted(e.Code) }
 
-func (p *Program) run(ctx context.Context, ind pdns.Indicator, r *pdns.Record, out Emitter) error {
+func (p *Program) run(ctx context.Context, ind pdns.Indicator, r *pdns.Record, out emitter) error {
 	in := pdns.Input(ind, r)
 	id := mapID(in)
 	return p.exec(ctx, ind, in, func(m uintptr) *pdns.Record {
@@ -116,7 +116,7 @@ func (p *Program) run(ctx context.Context, ind pdns.Indicator, r *pdns.Record, o
 }
 
 // runAll runs the program once on the array of an indicator's records.
-func (p *Program) runAll(ctx context.Context, ind pdns.Indicator, rs []pdns.Record, out Emitter) error {
+func (p *Program) runAll(ctx context.Context, ind pdns.Indicator, rs []pdns.Record, out emitter) error {
 	all := make([]any, len(rs))
 	index := make(map[uintptr]int, len(rs))
 	for i := range rs {
@@ -138,7 +138,7 @@ func mapID(m map[string]any) uintptr { return reflect.ValueOf(m).Pointer() }
 // records (input says which, by mapID), not a copy (gojq never changes a
 // value in place), is written as that record: as received, in the server's
 // order of members, without encoding it again (select, ., .[] with -s).
-func (p *Program) exec(ctx context.Context, ind pdns.Indicator, input any, inputRecord func(uintptr) *pdns.Record, out Emitter) error {
+func (p *Program) exec(ctx context.Context, ind pdns.Indicator, input any, inputRecord func(uintptr) *pdns.Record, out emitter) error {
 	iter := p.code.RunWithContext(ctx, input, p.values...)
 	for {
 		v, ok := iter.Next()

@@ -20,7 +20,7 @@ import (
 // asked twice, and the order is that of the input, hop by hop.
 type Pivot struct {
 	Hops       int      // 1 to 5
-	Types      []string // the record types followed (A, AAAA, CNAME, NS, MX by default)
+	Types      []string // the record types followed (none: A, AAAA, CNAME, NS, MX)
 	MaxQueries int
 	MaxFanout  int
 
@@ -31,8 +31,8 @@ type Pivot struct {
 	spent    bool        // the budget ran out: no further hop
 }
 
-// DefaultPivotTypes are the record types followed unless told otherwise.
-var DefaultPivotTypes = []string{"A", "AAAA", "CNAME", "NS", "MX"}
+// defaultPivotTypes are the record types followed unless Types says.
+var defaultPivotTypes = []string{"A", "AAAA", "CNAME", "NS", "MX"}
 
 type pivotLead struct {
 	seq     int
@@ -56,7 +56,11 @@ func (p *Pivot) ask(value string) {
 // targets are what r, in the answer to ind, leads to: for a name, what
 // its records point to; for an address, the names that pointed to it.
 func (p *Pivot) targets(ind pdns.Indicator, r *pdns.Record) []string {
-	if !slices.Contains(p.Types, r.RRType) {
+	types := p.Types
+	if len(types) == 0 {
+		types = defaultPivotTypes
+	}
+	if !slices.Contains(types, r.RRType) {
 		return nil
 	}
 	if ind.Kind != pdns.FQDN { // an address: the names that pointed to it

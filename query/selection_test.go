@@ -19,7 +19,7 @@ func mk(name, typ, rdata string, first, last, count int64) pdns.Record {
 	return r
 }
 
-// collect is an Emitter that renders what it gets, one item a line.
+// collect is an emitter that renders what it gets, one item a line.
 type collect struct{ out []string }
 
 func (c *collect) Record(r pdns.Record) error {

@@ -40,8 +40,8 @@ type State struct {
 	Baseline bool
 }
 
-// Watch is one indicator's state during a query.
-type Watch struct {
+// watch is one indicator's state during a query.
+type watch struct {
 	state   *State
 	path    string
 	ind     string
@@ -65,16 +65,16 @@ type stateFile struct {
 	Seen      []string `json:"seen"`
 }
 
-// Open reads what earlier runs printed for ind.
-func (s *State) Open(ind pdns.Indicator) (*Watch, error) {
-	w := &Watch{state: s, path: s.path(ind.Value), ind: ind.Value, seen: map[uint64]bool{}}
+// open reads what earlier runs printed for ind.
+func (s *State) open(ind pdns.Indicator) (*watch, error) {
+	w := &watch{state: s, path: s.path(ind.Value), ind: ind.Value, seen: map[uint64]bool{}}
 	if err := w.read(w.seen); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *Watch) read(into map[uint64]bool) error {
+func (w *watch) read(into map[uint64]bool) error {
 	b, err := os.ReadFile(w.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -111,13 +111,13 @@ func recordHash(r *pdns.Record) uint64 {
 
 // Seen says whether r was printed by an earlier run (or by this one), and
 // gives the key to Mark it with once it is printed.
-func (w *Watch) Seen(r *pdns.Record) (key uint64, seen bool) {
+func (w *watch) Seen(r *pdns.Record) (key uint64, seen bool) {
 	k := recordHash(r)
 	return k, w.seen[k]
 }
 
 // Mark records a record as printed by this run.
-func (w *Watch) Mark(key uint64) {
+func (w *watch) Mark(key uint64) {
 	if !w.seen[key] {
 		w.seen[key] = true
 		w.printed = append(w.printed, key)
@@ -125,13 +125,13 @@ func (w *Watch) Mark(key uint64) {
 }
 
 // Printed is how many records this run printed.
-func (w *Watch) Printed() int { return len(w.printed) }
+func (w *watch) Printed() int { return len(w.printed) }
 
 // Commit adds what this run printed to the state, merged, under a lock,
 // with what another run may have added; the file is replaced whole. It is
 // written even when nothing is new, so that its time says when the
 // indicator was last asked (--state-prune).
-func (w *Watch) Commit() error {
+func (w *watch) Commit() error {
 	unlock, err := cache.Lock(w.state.Dir)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)

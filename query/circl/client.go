@@ -93,7 +93,7 @@ func (e *StalledError) Error() string {
 // rdata identify a record).
 func (c *Client) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
 	if ind.Wildcard {
-		return &pdns.QueryError{Indicator: ind.Value, Err: ErrWildcard}
+		return &pdns.QueryError{Indicator: ind.Value, Err: errWildcard}
 	}
 	problem := sink.Problem
 	sink.Problem = func(err error) { problem(c.scrubErr(err)) }
@@ -192,8 +192,8 @@ func (c *Client) request(ctx context.Context, ind pdns.Indicator, cursor string)
 	return req, nil
 }
 
-// ErrWildcard is the service asked for a wildcard, which it does not answer.
-var ErrWildcard = errors.New("the service answers names and addresses, not wildcards: ask a local store (--store) or dump (--source)")
+// errWildcard is the service asked for a wildcard, which it does not answer.
+var errWildcard = errors.New("the service answers names and addresses, not wildcards: ask a local store (--store) or dump (--source)")
 
 // page fetches one page and returns the cursor of the next one, if any.
 func (c *Client) page(parent context.Context, ind pdns.Indicator, cursor string, sink pdns.Sink, st *answer, attempt int) (next string, err error) {
@@ -333,7 +333,7 @@ func statusError(ind pdns.Indicator, resp *http.Response, now time.Time) error {
 		return &AuthError{Indicator: ind.Value, Status: code}
 	case code == http.StatusTooManyRequests:
 		ra := resp.Header.Get("Retry-After")
-		return &RateLimitError{Indicator: ind.Value, RetryAfter: RetryAfter(ra, now), RetryAfterHeader: ra}
+		return &RateLimitError{Indicator: ind.Value, RetryAfter: retryAfter(ra, now), RetryAfterHeader: ra}
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		if strings.Contains(resp.Header.Get("Content-Type"), "html") {
@@ -342,13 +342,13 @@ func statusError(ind pdns.Indicator, resp *http.Response, now time.Time) error {
 		first, _, _ := bytes.Cut(bytes.TrimSpace(body), []byte("\n"))
 		ra := resp.Header.Get("Retry-After")
 		return &ServerError{Indicator: ind.Value, Status: code, Body: string(bytes.TrimSpace(first)),
-			RetryAfter: RetryAfter(ra, now), RetryAfterHeader: ra}
+			RetryAfter: retryAfter(ra, now), RetryAfterHeader: ra}
 	}
 }
 
-// RetryAfter reads a Retry-After header: seconds, or an HTTP date. A wait
+// retryAfter reads a Retry-After header: seconds, or an HTTP date. A wait
 // too long to count (seconds that overflow) is the longest Duration.
-func RetryAfter(v string, now time.Time) time.Duration {
+func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

@@ -71,8 +71,8 @@ func (i Indicator) LeadFields() []Field {
 	return fs
 }
 
-// MaxIndicatorLen bounds an input line; longer lines are refused unread.
-const MaxIndicatorLen = 2048
+// maxIndicatorLen bounds an input line; longer lines are refused unread.
+const maxIndicatorLen = 2048
 
 // ErrNotIndicator is the reason given for input that is neither an FQDN nor an IP address.
 var ErrNotIndicator = errors.New("not an FQDN or IP address")
@@ -89,10 +89,10 @@ var refangs = strings.NewReplacer(
 	"[://]", "://", "[:]", ":",
 )
 
-// Refang undoes the usual defanging of indicators in threat reports,
+// refang undoes the usual defanging of indicators in threat reports,
 // example[.]com, example(dot)com, hxxps[://]example.com, 2001:db8[:]1, and
 // lower-cases the text (names and addresses are case-insensitive).
-func Refang(s string) string {
+func refang(s string) string {
 	s = refangs.Replace(strings.ToLower(s))
 	if strings.HasPrefix(s, "hxxp") {
 		s = "http" + s[4:]
@@ -119,7 +119,7 @@ func ParseIndicator(text string) (Indicator, error) {
 	switch {
 	case s == "":
 		return Indicator{}, notIndicator("empty")
-	case len(s) > MaxIndicatorLen:
+	case len(s) > maxIndicatorLen:
 		return Indicator{}, notIndicator("too long")
 	case !utf8.ValidString(s):
 		return Indicator{}, notIndicator("not valid UTF-8")
@@ -129,7 +129,7 @@ func ParseIndicator(text string) (Indicator, error) {
 			return Indicator{}, notIndicator("control characters")
 		}
 	}
-	s = Refang(s)
+	s = refang(s)
 	host, err := hostOf(s)
 	if err != nil {
 		return Indicator{}, err

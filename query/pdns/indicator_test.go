@@ -119,7 +119,7 @@ func TestParseIndicatorRefuses(t *testing.T) {
 		{"localhost1", "not a TLD"},
 		{strings.Repeat("a", 64) + ".com", "63 bytes"},
 		{strings.Repeat("abcdefgh.", 30) + "com", "253 bytes"},
-		{strings.Repeat("x", MaxIndicatorLen+1), "too long"},
+		{strings.Repeat("x", maxIndicatorLen+1), "too long"},
 		{"a_b c", "invalid characters"},
 		{"-", "not a TLD"},
 	}

@@ -57,7 +57,7 @@ func (r *Reader) Next() (Indicator, error) {
 				continue
 			case isLineTooLong(err):
 				return Indicator{}, &InputError{Where: fmt.Sprintf("line %d", r.lines.line), Err: err}
-			case errors.As(err, new(*EncodingError)):
+			case errors.As(err, new(*encodingError)):
 				r.lines = nil // not one error a line: standard input is not read further
 				r.stdinOpen.Store(false)
 				return Indicator{}, &InputError{Where: "standard input", Err: err}
@@ -79,7 +79,7 @@ func (r *Reader) Next() (Indicator, error) {
 		r.arg++
 		if a := r.args[r.arg-1]; a == "-" {
 			if r.stdin != nil {
-				r.lines = newLineReader(r.stdin, MaxIndicatorLen)
+				r.lines = newLineReader(r.stdin, maxIndicatorLen)
 				r.stdin = nil // read once, even if "-" is given twice
 			}
 		} else if ind, err := r.parse(fmt.Sprintf("argument %d", r.arg), a); ind.Value != "" || err != nil {

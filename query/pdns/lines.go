@@ -12,7 +12,7 @@ import (
 // their line ending (LF or CRLF), in bounded memory: a line longer than max
 // is read past, never held, and reported as a *LineTooLongError; reading
 // goes on with the next line. A UTF-8 byte-order mark is skipped; UTF-16
-// input is refused once, with an *EncodingError.
+// input is refused once, with an *encodingError.
 type lineReader struct {
 	br      *bufio.Reader
 	max     int
@@ -29,10 +29,10 @@ func newLineReader(r io.Reader, limit int) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, size), max: limit}
 }
 
-// EncodingError is input that is not UTF-8 text.
-type EncodingError struct{ Msg string }
+// encodingError is input that is not UTF-8 text.
+type encodingError struct{ Msg string }
 
-func (e *EncodingError) Error() string { return e.Msg }
+func (e *encodingError) Error() string { return e.Msg }
 
 // next returns the next line; the slice is valid until the next call. At the
 // end of the stream it returns io.EOF; a read error is returned as it is.
@@ -42,7 +42,7 @@ func (l *lineReader) next() ([]byte, error) {
 		if b, _ := l.br.Peek(3); bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
 			l.br.Discard(3)
 		} else if bytes.HasPrefix(b, []byte("\xFF\xFE")) || bytes.HasPrefix(b, []byte("\xFE\xFF")) {
-			return nil, &EncodingError{Msg: fmt.Sprintf("it is UTF-16 (byte-order mark %X), not UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8", b[:2])}
+			return nil, &encodingError{Msg: fmt.Sprintf("it is UTF-16 (byte-order mark %X), not UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8", b[:2])}
 		}
 	}
 	l.long = l.long[:0]
