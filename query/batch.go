@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
@@ -62,7 +61,7 @@ type Batch struct {
 	pending  map[int]string // indicators read whose query has not ended
 	notAsked NotAsked
 
-	notRecordSaid atomic.Bool // a jq output that is not a record was said (Selection.RecordsFor)
+	notRecordSaid bool // a jq output that is not a record was said (Selection.RecordsFor); the writer's
 }
 
 // NotAsked is what a batch stopped early (credentials refused) left
@@ -423,6 +422,13 @@ func (b *Batch) deliver(j *job, ev *event, h Handler) error {
 		j.delivered++
 		return h.Value(j.ind, ev.value)
 	case evProblem:
+		var nr *notRecordError
+		if errors.As(ev.err, &nr) { // the first of the run, in output order
+			if b.notRecordSaid {
+				return nil
+			}
+			b.notRecordSaid = true
+		}
 		h.Problem(ev.err)
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
@@ -60,7 +59,7 @@ func (b *Batch) newChain(ctx context.Context, ind pdns.Indicator, out emitter, p
 	var s stage = &emit{out: counted}
 	if sel.Program != nil {
 		s = &program{ctx: ctx, prog: sel.Program, slurp: sel.Slurp, ind: ind, out: counted, problem: problem,
-			recordsFor: sel.RecordsFor, notRecordSaid: &b.notRecordSaid}
+			recordsFor: sel.RecordsFor}
 	}
 	if sel.Watch != nil {
 		w, err := sel.Watch.open(ind)
@@ -236,10 +235,16 @@ type program struct {
 	failed   int   // records it failed on
 
 	// recordsFor names the output that takes records only: an output that
-	// is not one is said once in the run (notRecordSaid), not written.
+	// is not one is not written, and said (the first of the answer; the
+	// engine says the first of the run only).
 	recordsFor    string
-	notRecordSaid *atomic.Bool
+	notRecordSaid bool
 }
+
+// notRecordError is a jq output that the format cannot take, not being a
+// record: every other output is likely the same, so the engine says the
+// first of the run only.
+type notRecordError struct{ JQError }
 
 func (p *program) record(r *pdns.Record) error {
 	if p.slurp {
@@ -294,8 +299,9 @@ func (p *program) Value(v any) error {
 	}
 	r, err := recordFromValue(v)
 	if err != nil {
-		if p.notRecordSaid.CompareAndSwap(false, true) { // once: every other output is likely the same
-			p.problem(&JQError{Indicator: p.ind.Value, Err: fmt.Errorf("%w, as -o %s needs", err, p.recordsFor)})
+		if !p.notRecordSaid {
+			p.notRecordSaid = true
+			p.problem(&notRecordError{JQError{Indicator: p.ind.Value, Err: fmt.Errorf("%w, as -o %s needs", err, p.recordsFor)}})
 		}
 		return nil
 	}
