@@ -1,6 +1,9 @@
-// Package cli is the circl-pdns command: its grammar (kong), its config file
-// and environment, the wiring of the query and output packages, and its exit
-// codes. Streams are injected, so the whole command runs in-process in tests.
+// Package cli is the circl-pdns command: its grammar (kong), its config
+// file and environment, the wiring of the engine (query), the sources
+// (query/circl, query/store, query/cache) and the output formats, standard
+// error (messages, the progress bar, the summary, the -v log), signals, and
+// the exit status (the worst of the failures met, as pdns.FailureOf says).
+// Streams are injected, so the whole command runs in-process in tests.
 package cli
 
 import (

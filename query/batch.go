@@ -73,7 +73,7 @@ type NotAsked struct {
 	StdinLeft bool
 }
 
-// NotAsked says what the last Run, stopped by an AuthError, left undone.
+// NotAsked says what the last Run, stopped by refused credentials, left undone.
 func (b *Batch) NotAsked() NotAsked {
 	b.mu.Lock()
 	defer b.mu.Unlock()
