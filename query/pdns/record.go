@@ -76,11 +76,26 @@ func (r *Record) Last() int64 {
 // It is the hot path of a large answer, so it scans the line once, checks
 // it is JSON, decodes only the members it needs and keeps the others as
 // slices of one copy of the line.
+//
+// Its values are vetted (vet.go): a record whose times or count cannot be
+// is refused, as a malformed one is.
 func DecodeRecord(line []byte) (Record, error) {
-	if r, ok := decodePlain(line, nil); ok {
-		return r, nil
+	return decode(line, nil)
+}
+
+// decode is DecodeRecord, with the memory of records from a (nil: the heap).
+func decode(line []byte, a *arena) (Record, error) {
+	r, ok := decodePlain(line, a)
+	if !ok {
+		var err error
+		if r, err = decodeGeneral(line); err != nil {
+			return r, err
+		}
 	}
-	return decodeGeneral(line)
+	if err := r.vet(); err != nil {
+		return Record{}, err
+	}
+	return r, nil
 }
 
 // decodeGeneral is DecodeRecord for any record.

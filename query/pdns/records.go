@@ -201,12 +201,9 @@ func (r *RecordReader) whole(chunk []byte) (Record, bool) {
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' || len(line) > r.max || bytes.IndexByte(line, '\r') >= 0 {
 		return Record{}, false
 	}
-	rec, ok := decodePlain(line, &r.arena)
-	if !ok {
-		var err error
-		if rec, err = decodeGeneral(line); err != nil {
-			return Record{}, false
-		}
+	rec, err := decode(line, &r.arena)
+	if err != nil { // scan says why, with the line
+		return Record{}, false
 	}
 	r.lines++
 	r.sniffed, r.blank, r.bad, r.long = true, 0, 0, 0
