@@ -9,7 +9,9 @@ import (
 // decoded, by both paths (the fast one and the general one), with a reason.
 func TestVet(t *testing.T) {
 	t.Parallel()
-	rec := func(members string) string { return `{"rrname":"x.example","rrtype":"A","rdata":"192.0.2.1",` + members + `}` }
+	rec := func(members string) string {
+		return `{"rrname":"x.example","rrtype":"A","rdata":"192.0.2.1",` + members + `}`
+	}
 	tests := []struct{ in, why string }{
 		{rec(`"time_first":-9223372036854775808`), "time_first: -9223372036854775808 is not a time from 1970 to 9999"},
 		{rec(`"time_last":9223372036854775807`), "time_last: 9223372036854775807 is not a time from 1970 to 9999"},
