@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/circl-pdns/circl-pdns/output"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
@@ -107,6 +108,9 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	}
 	say("circl-pdns: imported %s into %s: %s new, %s merged, %s refused\n",
 		output.Plural(st.Read, "record"), path, output.Grouped(st.New), output.Grouped(st.Merged), output.Grouped(st.Refused))
+	if st.Saturated > 0 {
+		say("circl-pdns: warning: the counts of %s reached %d, the largest count: they stay there\n", output.Plural(st.Saturated, "record"), int64(pdns.MaxCount))
+	}
 	if st.Refused > 0 {
 		return exitFailed
 	}

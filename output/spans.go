@@ -72,7 +72,7 @@ func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record) {
 	if i >= 0 {
 		rw := a.rows.at(i)
 		rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
-		rw.Count += r.Count
+		rw.Count, _ = pdns.AddCount(rw.Count, r.Count) // stops at the largest count
 		return
 	}
 	a.index.put(slot, a.rows.len())

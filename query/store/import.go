@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -23,6 +24,9 @@ type ImportStats struct {
 	Merged  int   // records merged into a row: one already there, or one read before
 	Refused int   // bad records, skipped
 	Bytes   int64 // bytes read from the dumps (compressed, for a gzip file)
+	// Saturated is how many rows' counts reached pdns.MaxCount with this
+	// import: their sum stops there.
+	Saturated int
 }
 
 // Import loads COF dumps into a store, all in one transaction: until
@@ -47,6 +51,7 @@ type Import struct {
 	stats     ImportStats // with Bytes of the dumps read whole
 	staged    int         // records read since the last count
 	maxID     int64       // the largest row id before the batch
+	saturated int         // rows whose count was at its largest before the import
 	dumpBytes int64       // of the dump being read, so far
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
@@ -68,12 +73,20 @@ type multiKeys struct {
 // upsertRecords merges rows into the store: the COF key is unique; the
 // times are the earliest and the latest, the counts add up, and the rest
 // (the record as first imported) stays.
-const upsertRecords = `INSERT INTO records (rrname, rrtype, rdata, time_first, time_last, count, record, name_key, data_key) VALUES %s
+var upsertRecords = `INSERT INTO records (rrname, rrtype, rdata, time_first, time_last, count, record, name_key, data_key) VALUES %s
  ON CONFLICT (rrname, rrtype, rdata) DO UPDATE SET
    time_first = coalesce(min(records.time_first, excluded.time_first), records.time_first, excluded.time_first),
    time_last = coalesce(max(records.time_last, excluded.time_last), records.time_last, excluded.time_last),
    count = CASE WHEN records.count IS NULL AND excluded.count IS NULL THEN NULL
+           WHEN coalesce(records.count, 0) > ` + maxCount + ` - coalesce(excluded.count, 0) THEN ` + maxCount + `
            ELSE coalesce(records.count, 0) + coalesce(excluded.count, 0) END`
+
+// maxCount is pdns.MaxCount in SQL: a sum of counts stops there (counts
+// are vetted: none is negative), and stays an INTEGER.
+var maxCount = strconv.FormatInt(pdns.MaxCount, 10)
+
+// countSaturated counts the rows whose count is at its largest.
+var countSaturated = `SELECT count(*) FROM records WHERE count = ` + maxCount
 
 // BeginImport starts an import into s. Another import into the same store
 // is waited for (waiting is called first, if it must wait); queries are not.
@@ -128,6 +141,9 @@ func (im *Import) begin(ctx context.Context) (err error) {
 		return err
 	}
 	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&im.maxID); err != nil {
+		return err
+	}
+	if err := im.tx.QueryRowContext(ctx, countSaturated).Scan(&im.saturated); err != nil {
 		return err
 	}
 	if im.maxID == 0 { // an empty store: its key indexes are made at the end
@@ -355,6 +371,11 @@ func (im *Import) Commit(ctx context.Context) (ImportStats, error) {
 	if err := im.count(ctx); err != nil {
 		return im.stats, err
 	}
+	var saturated int
+	if err := im.tx.QueryRowContext(ctx, countSaturated).Scan(&saturated); err != nil {
+		return im.stats, err
+	}
+	im.stats.Saturated = saturated - im.saturated
 	if im.indexAtEnd {
 		// sorted in temporary files, not in memory: a store of any size
 		if _, err := im.tx.ExecContext(ctx, `PRAGMA temp_store = FILE; `+storeKeyIndexes+`; PRAGMA temp_store = MEMORY`); err != nil {

@@ -405,9 +405,14 @@ func TestStoreCountOverflow(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	big := `{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","count":9223372036854775000}`
-	load(t, s, big+"\n"+big)
-	if got := ask(t, s, "a.example"); len(got) != 1 || !strings.Contains(got[0], `"count":9223372036854774784`) {
-		t.Errorf("%q", got)
+	st, _ := load(t, s, big+"\n"+big)
+	if got := ask(t, s, "a.example"); len(got) != 1 || !strings.Contains(got[0], `"count":9223372036854775807`) || st.Saturated != 1 {
+		t.Errorf("%q, %d saturated", got, st.Saturated)
+	}
+	// again: it stays there, an integer, and is not said twice
+	st, _ = load(t, s, big)
+	if got := ask(t, s, "a.example"); len(got) != 1 || !strings.Contains(got[0], `"count":9223372036854775807`) || st.Saturated != 0 {
+		t.Errorf("%q, %d saturated", got, st.Saturated)
 	}
 }
 
