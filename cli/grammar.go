@@ -77,10 +77,11 @@ type grammar struct {
 	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
 
 	// Pivot
-	Pivot      int      `group:"pivot" placeholder:"N" help:"Follow what the records point to, N hops (1 to 5): a name's addresses and CNAME, NS, MX targets; an address's names."`
-	PivotTypes []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed (default ${default})."`
-	MaxQueries int      `group:"pivot" default:"200" help:"The most queries of a pivoting run, the given indicators included (these are always asked)."`
-	MaxFanout  int      `group:"pivot" default:"50" help:"An indicator with more records than this (a CDN, a parking address) is a hub: kept, not followed."`
+	Pivot        int      `group:"pivot" placeholder:"N" help:"Follow what the records point to, N hops (1 to 5): a name's addresses and CNAME, NS, MX targets; an address's names."`
+	PivotTypes   []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed (default ${default})."`
+	MaxQueries   int      `group:"pivot" default:"200" help:"The most queries of a pivoting run, the given indicators included (these are always asked)."`
+	MaxFanout    int      `group:"pivot" default:"50" help:"An indicator with more records than this (a CDN, a parking address) is a hub: kept, not followed."`
+	PivotPrivate bool     `group:"pivot" help:"Follow private, loopback and link-local addresses too (an internal resolver's view); special-use names (localhost, invalid) are never followed."`
 
 	// Watch
 	New        bool          `group:"watch" help:"Print only the records that no earlier --new run printed for the same indicator and server (a watchlist from cron)."`

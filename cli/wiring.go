@@ -189,7 +189,7 @@ func newPivot(g *grammar) (*query.Pivot, error) {
 	if g.Pivot == 0 {
 		return nil, nil
 	}
-	p := &query.Pivot{Hops: g.Pivot, MaxQueries: g.MaxQueries, MaxFanout: g.MaxFanout}
+	p := &query.Pivot{Hops: g.Pivot, MaxQueries: g.MaxQueries, MaxFanout: g.MaxFanout, Private: g.PivotPrivate}
 	for _, t := range g.PivotTypes {
 		t, err := pdns.ParseRRType(t)
 		if err != nil {

@@ -16,9 +16,9 @@ import (
 )
 
 // graph is what the records of a run say about the infrastructure: a node
-// for each name and address, an edge from a record's rrname to each host
-// its rdata names (A, AAAA, CNAME, NS, MX, PTR, DNAME, SRV), labelled with
-// the type and the times. The given indicators and the hubs (answers of
+// for each name and address, an edge from a record's rrname (a host name)
+// to each of its targets (pdns.Record.Targets: what its rdata points to, read
+// strictly by type), labelled with the type and the times. The given indicators and the hubs (answers of
 // more than --max-fanout records, as the engine says) are marked. It is written whole at
 // the end of the run, by the dot and Cytoscape writers.
 //
@@ -82,13 +82,10 @@ func (g *graph) node(id string, hop int) int32 {
 
 func (g *graph) record(q pdns.Indicator, r *pdns.Record) error {
 	g.nodes.at(int(g.node(q.Value, q.Hop))).given = q.Hop == 0
-	targets := pdns.PointsTo(r)
-	if len(targets) == 0 {
+	targets := r.Targets()
+	name, ok := pdns.HostName(r.RRName)
+	if len(targets) == 0 || !ok { // no edge but between names and addresses
 		return nil
-	}
-	name := strings.ToLower(strings.TrimSuffix(r.RRName, "."))
-	if ind, err := pdns.ParseIndicator(name); err == nil {
-		name = ind.Value
 	}
 	from := g.node(name, q.Hop+1)
 	rrtype := int32(slices.Index(g.types, r.RRType))

@@ -102,12 +102,12 @@ func (s *STIX) object(v any) error {
 	return err
 }
 
-// observable is the ref of the observable for a name or an address,
-// written now for an address; a name waits for its refs. Neither: false.
+// observable is the ref of the observable for a name (a host name, as
+// pdns.HostName reads it) or an address, written now for an address; a
+// name waits for its refs. Neither: false, and nothing is written.
 func (s *STIX) observable(value string) (stixRef, bool) {
 	var ref stixRef
-	value = strings.TrimSuffix(value, ".")
-	if a, err := netip.ParseAddr(value); err == nil {
+	if a, err := netip.ParseAddr(value); err == nil && a.Zone() == "" {
 		if a.Unmap().Is6() {
 			ref[0] = 1
 		}
@@ -119,14 +119,14 @@ func (s *STIX) observable(value string) (stixRef, bool) {
 		}
 		return ref, true
 	}
-	ind, err := pdns.ParseIndicator(value)
-	if err != nil || ind.Kind != pdns.FQDN {
+	name, ok := pdns.HostName(value)
+	if !ok {
 		return ref, false
 	}
 	ref[0] = 2
-	u := stixUUID(ind.Value)
+	u := stixUUID(name)
 	copy(ref[1:], u[:])
-	s.name(ind.Value)
+	s.name(name)
 	return ref, true
 }
 
@@ -148,22 +148,24 @@ func (s *STIX) Record(q pdns.Indicator, r *pdns.Record) error {
 	if ok {
 		refs = append(refs, from.String())
 	}
-	for _, v := range pdns.PointsTo(r) {
+	for _, v := range r.Targets() {
 		to, ok := s.observable(v)
 		if !ok || to == from {
 			continue
 		}
 		refs = append(refs, to.String())
 		if from[0] == 2 && (r.RRType == "A" || r.RRType == "AAAA" || r.RRType == "CNAME") {
-			name := strings.TrimSuffix(strings.ToLower(r.RRName), ".")
-			if ind, err := pdns.ParseIndicator(name); err == nil && s.hasRef.Add(ind.Value, string(to[:])) {
-				n := s.name(ind.Value)
+			if name, _ := pdns.HostName(r.RRName); s.hasRef.Add(name, string(to[:])) {
+				n := s.name(name)
 				n.refs = append(n.refs, to[:]...)
 			}
 		}
 	}
 	if len(refs) == 0 { // nothing observable to point to: the query itself
-		ref, _ := s.observable(q.Value)
+		ref, ok := s.observable(q.Value)
+		if !ok { // a wildcard: the record has nothing STIX can observe
+			return nil
+		}
 		refs = append(refs, ref.String())
 	}
 	now := stixTime(s.now())

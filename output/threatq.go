@@ -104,17 +104,20 @@ func (t *ThreatQ) attribute(o *threatqObject, name, value string) error {
 	return t.add(o, &o.attributes, 'a', [2]string{"name", "value"}, [2]string{name, value})
 }
 
-func (t *ThreatQ) related(o *threatqObject, q pdns.Indicator, value string, kinds ...pdns.Kind) error {
-	ind, err := pdns.ParseIndicator(value)
-	if err != nil || ind.Value == q.Value {
+// related adds a name or an address that the answer to q points to (not q
+// itself): value is a vetted target, or a host name.
+func (t *ThreatQ) related(o *threatqObject, q pdns.Indicator, value string) error {
+	if value == q.Value {
 		return nil
 	}
-	for _, k := range kinds {
-		if ind.Kind == k {
-			return t.add(o, &o.related, 'r', [2]string{"value", "type"}, [2]string{ind.Value, threatqType(ind.Kind)})
+	kind := pdns.FQDN
+	if a, err := netip.ParseAddr(value); err == nil {
+		kind = pdns.IPv6
+		if a.Is4() {
+			kind = pdns.IPv4
 		}
 	}
-	return nil
+	return t.add(o, &o.related, 'r', [2]string{"value", "type"}, [2]string{value, threatqType(kind)})
 }
 
 func (t *ThreatQ) Record(q pdns.Indicator, r *pdns.Record) error {
@@ -126,24 +129,14 @@ func (t *ThreatQ) Record(q pdns.Indicator, r *pdns.Record) error {
 		if err := t.attribute(o, "Resource Data", v); err != nil {
 			return err
 		}
-		var err error
-		switch r.RRType {
-		case "A", "AAAA":
-			if _, perr := netip.ParseAddr(v); perr == nil {
-				err = t.related(o, q, v, pdns.IPv4, pdns.IPv6)
-			}
-		case "CNAME", "NS", "PTR", "DNAME", "MX", "SRV":
-			// the target name is the last field: "10 mx.example.com." for MX
-			if f := strings.Fields(v); len(f) > 0 {
-				err = t.related(o, q, f[len(f)-1], pdns.FQDN)
-			}
-		}
-		if err != nil {
+	}
+	for _, target := range r.Targets() { // what the rdata points to, by type
+		if err := t.related(o, q, target); err != nil {
 			return err
 		}
 	}
-	if q.Kind != pdns.FQDN && !strings.HasSuffix(r.RRName, ".arpa") && !strings.HasSuffix(r.RRName, ".arpa.") {
-		return t.related(o, q, r.RRName, pdns.FQDN) // a name that pointed to the address
+	if name, ok := pdns.HostName(r.RRName); ok && q.Kind != pdns.FQDN && !strings.HasSuffix(name, ".arpa") {
+		return t.related(o, q, name) // a name that pointed to the address
 	}
 	return nil
 }

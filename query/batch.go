@@ -119,6 +119,7 @@ func (b *Batch) Run(ctx context.Context, in *pdns.Reader, h Handler) error {
 		}
 		err = b.run(ctx, pdns.NewListReader(next), h)
 	}
+	b.Pivot.skipWarning(h.Problem)
 	return err
 }
 

@@ -49,27 +49,3 @@ func canonical(s string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(s, "."))
 }
-
-// pointerTypes are the record types whose rdata names a host.
-var pointerTypes = map[string]bool{"A": true, "AAAA": true, "CNAME": true, "NS": true, "MX": true, "PTR": true, "DNAME": true, "SRV": true}
-
-// PointsTo is the names and addresses a record points to (the host of an
-// MX or SRV), written as indicators are: nothing for other types.
-func PointsTo(r *Record) []string {
-	if !pointerTypes[r.RRType] {
-		return nil
-	}
-	var out []string
-	for _, v := range r.RData {
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		v = f[len(f)-1] // "10 mx.example.com.", "0 5 443 host."
-		v = strings.ToLower(strings.TrimSuffix(v, "."))
-		if t, err := ParseIndicator(v); err == nil && !slices.Contains(out, t.Value) {
-			out = append(out, t.Value)
-		}
-	}
-	return out
-}

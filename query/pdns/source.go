@@ -3,7 +3,7 @@
 // input), the Passive DNS records that answer them (Record, in the Common
 // Output Format), the one stage that turns the bytes of an answer into
 // records (RecordReader, with its fast path, and Input for jq), what a
-// record points to (Names, PointsTo), the Source that answers a query, and
+// record points to (Names, Targets, HostName), the Source that answers a query, and
 // the errors about input and records with the exit statuses they lead to.
 //
 // It is a leaf: it imports no other package of the project, and links no
