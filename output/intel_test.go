@@ -85,7 +85,8 @@ var fixedNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 // intelAnswers are the demo dump's answers and the hostile dump's.
 func intelAnswers(t *testing.T) (map[string][]pdns.Record, []string) {
 	demo := load(t, "demo.ndjson")
-	answers := map[string][]pdns.Record{"evil.example": load(t, "hostile.ndjson"), "nothing.example": nil}
+	answers := map[string][]pdns.Record{"evil.example": load(t, "hostile.ndjson"), "nothing.example": nil,
+		"empty.example": load(t, "hostile-empty.ndjson")}
 	order := []string{}
 	for _, q := range []string{"www.threatq.com", "threatsketch.com", "104.196.175.197", "www.circl.lu", "2001:7e8:1:1::7"} {
 		ind, _ := pdns.ParseIndicator(q)
@@ -100,7 +101,7 @@ func intelAnswers(t *testing.T) (map[string][]pdns.Record, []string) {
 	}
 	huge := pdns.Record{RRName: strings.Repeat("a", 63) + ".example", RRType: "TXT", RData: []string{strings.Repeat("\u202e\x1bX", 10000)}, TimeFirst: 1, TimeLast: 2, Count: 1 << 40}
 	answers["evil.example"] = append(answers["evil.example"], huge)
-	return answers, append(order, "nothing.example", "evil.example")
+	return answers, append(order, "nothing.example", "evil.example", "empty.example")
 }
 
 func TestSTIX(t *testing.T) {
@@ -172,57 +173,87 @@ func asSlice(v any) []any {
 
 func TestMISP(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(mispTemplatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tmpl mispTemplate
-	if err := json.Unmarshal(b, &tmpl); err != nil {
-		t.Fatal(err)
-	}
 	answers, order := intelAnswers(t)
 	var buf bytes.Buffer
 	write(t, NewMISP(&buf, Options{Now: fixedNow}), answers, order...)
-	var doc struct {
-		Event struct {
-			Info      string
-			UUID      string
-			Attribute []mispAttribute
-			Object    []struct {
-				Name            string
-				MetaCategory    string `json:"meta-category"`
-				TemplateUUID    string `json:"template_uuid"`
-				TemplateVersion string `json:"template_version"`
-				UUID            string
-				Attribute       []mispAttribute
-			}
-		}
-	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, buf.Bytes())
-	}
-	ev := doc.Event
-	if len(ev.Object) == 0 || len(ev.Attribute) != len(order) || !strings.HasPrefix(ev.Info, "circl-pdns: ") || ev.UUID == "" {
-		t.Fatalf("event: %d objects, %d attributes, %q, %q", len(ev.Object), len(ev.Attribute), ev.Info, ev.UUID)
+	ev := checkMISP(t, buf.Bytes())
+	if len(ev.Attribute) != len(order) || !strings.HasSuffix(ev.Info, " (2 records without rdata left out)") {
+		t.Errorf("event: %d attributes for %d indicators, %q", len(ev.Attribute), len(order), ev.Info)
 	}
 	for _, a := range ev.Attribute {
 		if want := map[bool]string{true: "domain", false: "ip-dst"}[!strings.ContainsAny(a.Value, ":") && strings.ContainsAny(a.Value, "abcdefghijklmnopqrstuvwxyz")]; a.Type != want {
 			t.Errorf("%s: %s, want %s", a.Value, a.Type, want)
 		}
 	}
+	assertTerminalSafe(t, buf.String())
+	golden(t, "records.misp.json", buf.Bytes())
+}
+
+type mispEvent struct {
+	Info      string
+	UUID      string
+	Attribute []mispAttribute
+	Object    []struct {
+		Name            string
+		MetaCategory    string `json:"meta-category"`
+		TemplateUUID    string `json:"template_uuid"`
+		TemplateVersion string `json:"template_version"`
+		UUID            string
+		Attribute       []mispAttribute
+	}
+}
+
+// checkMISP checks an event against what MISP takes: the passive-dns
+// template's relations, types and required ones, no empty value, counters
+// of 0 or more, ISO 8601 UTC datetimes of four-digit years, one object a
+// record (no uuid twice).
+func checkMISP(t *testing.T, b []byte) mispEvent {
+	t.Helper()
+	tb, err := os.ReadFile(mispTemplatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl mispTemplate
+	if err := json.Unmarshal(tb, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Event mispEvent }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%v\n%.2000s", err, b)
+	}
+	ev := doc.Event
+	if !strings.HasPrefix(ev.Info, "circl-pdns: ") || ev.UUID == "" {
+		t.Errorf("event: %q, %q", ev.Info, ev.UUID)
+	}
+	uuids := map[string]bool{}
 	for _, o := range ev.Object {
 		if o.Name != tmpl.Name || o.MetaCategory != tmpl.MetaCategory || o.TemplateUUID != tmpl.UUID || o.TemplateVersion != "5" || o.UUID == "" {
 			t.Errorf("object %+v", o)
 		}
+		if uuids[o.UUID] {
+			t.Errorf("object %s twice in the event", o.UUID)
+		}
+		uuids[o.UUID] = true
 		have := map[string]bool{}
 		for _, a := range o.Attribute {
 			tt, ok := tmpl.Attributes[a.ObjectRelation]
 			if !ok || tt.Type != a.Type {
 				t.Errorf("relation %q of type %q: the template says %q", a.ObjectRelation, a.Type, tt.Type)
 			}
-			if tt.Type == "datetime" {
-				if _, err := time.Parse(time.RFC3339, a.Value); err != nil || !strings.HasSuffix(a.Value, "Z") {
+			switch {
+			case strings.TrimSpace(a.Value) == "":
+				t.Errorf("object %s: %s has an empty value", o.UUID, a.ObjectRelation)
+			case tt.Type == "datetime":
+				if _, err := time.Parse(time.RFC3339, a.Value); err != nil || !strings.HasSuffix(a.Value, "Z") || len(a.Value) != len("2006-01-02T15:04:05Z") {
 					t.Errorf("%s: %q is not ISO 8601 UTC", a.ObjectRelation, a.Value)
+				}
+			case tt.Type == "counter":
+				if n, err := strconv.ParseInt(a.Value, 10, 64); err != nil || n < 0 {
+					t.Errorf("counter %q", a.Value)
+				}
+			case tt.Type == "domain":
+				if _, ok := pdns.HostName(a.Value); !ok {
+					t.Errorf("domain %q", a.Value)
 				}
 			}
 			have[a.ObjectRelation] = true
@@ -233,8 +264,7 @@ func TestMISP(t *testing.T) {
 			}
 		}
 	}
-	assertTerminalSafe(t, buf.String())
-	golden(t, "records.misp.json", buf.Bytes())
+	return ev
 }
 
 // MISP and STIX are written as they come: the output grows while the

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,12 +55,17 @@ type MISP struct {
 	o       Options
 	started bool
 	objects int
+	written *pdns.HashSet // the objects' uuids: one object a record in the event
+	leftOut int           // records without rdata, which the template requires
 	inds    []pdns.Indicator
+	asked   *pdns.HashSet // of inds
 	buf     []byte
 }
 
 // NewMISP returns a MISP event writer to w.
-func NewMISP(w io.Writer, o Options) *MISP { return &MISP{w: bufio.NewWriterSize(w, 64<<10), o: o} }
+func NewMISP(w io.Writer, o Options) *MISP {
+	return &MISP{w: bufio.NewWriterSize(w, 64<<10), o: o, written: pdns.NewHashSet(), asked: pdns.NewHashSet()}
+}
 
 func (m *MISP) now() time.Time {
 	if !m.o.Now.IsZero() {
@@ -87,11 +91,15 @@ type mispAttribute struct {
 }
 
 // mispValue is a COF member as the value of its template relation: times
-// as ISO 8601 UTC, strings as they are, numbers as their text.
+// (vetted) as ISO 8601 UTC, a domain as a host name, strings as they are,
+// numbers as their text. A member without a value MISP takes (null, an
+// empty string, a domain that is none) gives no attribute: false.
 func mispValue(relation, value string) (string, bool) {
 	if value == "null" || value == "" {
 		return "", false
 	}
+	var s string
+	isString := json.Unmarshal([]byte(value), &s) == nil
 	switch passiveDNSTemplate.Attributes[relation].Type {
 	case "datetime":
 		n, err := strconv.ParseInt(value, 10, 64)
@@ -99,15 +107,28 @@ func mispValue(relation, value string) (string, bool) {
 			return "", false
 		}
 		return time.Unix(n, 0).UTC().Format(time.RFC3339), true
+	case "domain":
+		return pdns.HostName(s)
 	}
-	var s string
-	if json.Unmarshal([]byte(value), &s) == nil {
-		return s, true
+	if isString {
+		return s, s != ""
 	}
-	return value, true // a number
+	if value[0] == '[' || value[0] == '{' { // a value MISP has no attribute for
+		return "", false
+	}
+	return value, true // a number, or true or false
 }
 
 func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
+	rdata := strings.Join(r.RData, " ") // several values, one relation: joined
+	if strings.TrimSpace(rdata) == "" {
+		m.leftOut++ // the template requires rdata: MISP would refuse the object
+		return nil
+	}
+	id := uuid.NewSHA1(mispNamespace, []byte(r.RRName+"\x00"+r.RRType+"\x00"+strings.Join(r.RData, "\x00")))
+	if !m.written.Add(string(id[:])) {
+		return nil // the same record answered another indicator: one object
+	}
 	m.start()
 	t := passiveDNSTemplate
 	var attrs []mispAttribute
@@ -118,20 +139,19 @@ func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
 			continue
 		}
 		value, ok := mispValue(f.Key, f.Value)
-		if f.Key == "rdata" { // several values, one relation: joined
-			value, ok = strings.Join(r.RData, " "), true
+		if f.Key == "rdata" {
+			value, ok = rdata, true
 		}
 		if ok {
 			attrs = append(attrs, mispAttribute{ObjectRelation: f.Key, Type: tt.Type, Value: value})
 			have[f.Key] = true
 		}
 	}
-	for _, rel := range []struct{ key, value string }{{"rrname", r.RRName}, {"rrtype", r.RRType}, {"rdata", strings.Join(r.RData, " ")}} {
+	for _, rel := range []struct{ key, value string }{{"rrname", r.RRName}, {"rrtype", r.RRType}, {"rdata", rdata}} {
 		if !have[rel.key] { // required by the template, whatever the record's members
 			attrs = append(attrs, mispAttribute{ObjectRelation: rel.key, Type: t.Attributes[rel.key].Type, Value: rel.value})
 		}
 	}
-	id := uuid.NewSHA1(mispNamespace, []byte(r.RRName+"\x00"+r.RRType+"\x00"+strings.Join(r.RData, "\x00")))
 	obj := map[string]any{
 		"name": t.Name, "meta-category": t.MetaCategory, "description": t.Description,
 		"template_uuid": t.UUID, "template_version": strconv.Itoa(t.Version),
@@ -151,7 +171,7 @@ func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
 }
 
 func (m *MISP) End(q pdns.Indicator) error {
-	if !slices.ContainsFunc(m.inds, func(i pdns.Indicator) bool { return i.Value == q.Value }) {
+	if m.asked.Add(q.Value) {
 		m.inds = append(m.inds, q)
 	}
 	return nil
@@ -173,9 +193,14 @@ func (m *MISP) Close() error {
 		names = append(names, q.Value)
 	}
 	info := "circl-pdns: CIRCL Passive DNS records for " + strings.Join(names, ", ")
-	if len(info) > 250 {
-		info = info[:250] + "…"
+	note := ""
+	if m.leftOut > 0 {
+		note = fmt.Sprintf(" (%s without rdata left out)", Plural(m.leftOut, "record"))
 	}
+	if len(info)+len(note) > 250 {
+		info = info[:250-len(note)] + "…"
+	}
+	info += note
 	id := uuid.NewSHA1(mispNamespace, []byte("event\x00"+m.now().Format(time.RFC3339)+"\x00"+strings.Join(names, "\x00")))
 	tail, err := json.Marshal(map[string]any{"Attribute": attrs, "info": info, "uuid": id.String()})
 	if err != nil {

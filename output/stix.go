@@ -185,6 +185,9 @@ func (s *STIX) Record(q pdns.Indicator, r *pdns.Record) error {
 	n := max(r.Count, 1)
 	n = min(n, 999999999)
 	id := "observed-data--" + uuid.NewSHA1(stixNamespace, []byte(q.Value+"\x00"+r.RRName+"\x00"+r.RRType+"\x00"+strings.Join(r.RData, "\x00"))).String()
+	if !s.written.Add(id) { // the same record twice in an answer (a dump may have it): one object
+		return nil
+	}
 	return s.object(map[string]any{
 		"type": "observed-data", "spec_version": "2.1", "id": id, "created": now, "modified": now,
 		"first_observed": firstT, "last_observed": lastT, "number_observed": n, "object_refs": refs,
