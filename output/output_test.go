@@ -494,3 +494,28 @@ func TestTableLongNames(t *testing.T) {
 		assertWholeNames(t, buf.String(), answers, []string{"*.example"})
 	}
 }
+
+// TestFitsTheWidth: whatever a record holds (the largest count, wide
+// characters in a type or in rdata), the table and the timeline never
+// draw a line wider than the terminal, counted in display cells.
+func TestFitsTheWidth(t *testing.T) {
+	t.Parallel()
+	answers := map[string][]pdns.Record{"wide.example": load(t, "hostile-wide.ndjson"), "evil.example": load(t, "hostile.ndjson")}
+	for _, format := range []string{"table", "timeline"} {
+		for _, width := range []int{40, 60, 80, 120} {
+			var buf bytes.Buffer
+			write(t, New(format, &buf, Options{Width: width, Terminal: true}), answers, "wide.example", "evil.example")
+			checkWidth(t, fmt.Sprintf("%s at %d", format, width), buf.String(), width)
+		}
+	}
+}
+
+// checkWidth fails for a line of out wider than width display cells.
+func checkWidth(t *testing.T, what, out string, width int) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if w := runewidth.StringWidth(line); w > width {
+			t.Errorf("%s: a line of %d cells:\n%s", what, w, line)
+		}
+	}
+}

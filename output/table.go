@@ -90,6 +90,9 @@ func (t *Table) Record(q pdns.Indicator, r *pdns.Record) error {
 	}
 	if r.Count != 0 {
 		row.count = strconv.FormatInt(r.Count, 10)
+		if t.o.Width > 0 { // columns are counted: a count never widens the table
+			row.count = CountCell(r.Count)
+		}
 	}
 	t.q = q
 	t.rows = append(t.rows, row)

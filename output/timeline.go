@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +112,7 @@ func (t *Timeline) Close() error {
 			}
 			count := ""
 			if r.Count != 0 {
-				count = strconv.FormatInt(r.Count, 10)
+				count = CountCell(r.Count)
 			}
 			drawn := strings.TrimRight(string(bar), " ")
 			if c, ok := typeColor[rrtype]; ok && t.o.Color {
@@ -121,7 +120,7 @@ func (t *Timeline) Close() error {
 				drawn = drawn[:len(drawn)-len(glyphs)] + "\x1b[" + c + "m" + glyphs + "\x1b[0m"
 			}
 			pad := barW - runewidth.StringWidth(strings.TrimRight(string(bar), " "))
-			line := fmt.Sprintf("%-*s %s %s%s %*s", typeW, cut(rrtype, typeW), padRight(cut(label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
+			line := fmt.Sprintf("%s %s %s%s %*s", padRight(cut(rrtype, typeW), typeW), padRight(cut(label, labelW), labelW), drawn, strings.Repeat(" ", pad), tlCount, count)
 			bw.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}

@@ -16,6 +16,28 @@ func Plural(n int, what string) string {
 	return Grouped(n) + " " + what + "s"
 }
 
+// maxCountCell is the widest a count is drawn where columns are counted
+// (a table on a terminal, the timeline): 9999999, or 9.2E.
+const maxCountCell = 7
+
+// CountCell is a count for a column of at most maxCountCell cells: as it
+// is, or past that in thousands (k), millions (M)... to exa (E), as du -h
+// says sizes: 12345678 is 12.3M, the largest count 9.2E.
+func CountCell(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if len(s) <= maxCountCell {
+		return s
+	}
+	f := float64(n)
+	for _, unit := range []string{"k", "M", "G", "T", "P", "E"} {
+		f /= 1000
+		if f < 999.95 {
+			return strconv.FormatFloat(f, 'f', 1, 64) + unit
+		}
+	}
+	return s // not reached: a count is at most 9.2E
+}
+
 // Grouped writes n with its thousands separated by commas.
 func Grouped(n int) string {
 	s := strconv.Itoa(n)
