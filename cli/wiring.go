@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -107,11 +109,11 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 	}
 	c.holds = output.HoldsRun(c.format) || g.Report != ""
 	if g.Report != "" {
-		f, err := os.OpenFile(g.Report, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // what was looked up is private
+		rf, err := newReportFile(g.Report, opts)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--report: %w", err)}
 		}
-		c.out = output.Tee(c.out, reportFile{output.NewReport(f, opts), f})
+		c.out = output.Tee(c.out, rf)
 	}
 	if g.Store != "" || g.Source != "" { // local: no network
 		switch {
@@ -173,14 +175,40 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 // reportFile is the --report writer and its file, closed with it.
 type reportFile struct {
 	output.Writer
-	f *os.File
+	f    *cache.AtomicFile
+	bw   *bufio.Writer
+	path string
 }
 
-func (r reportFile) Close() error {
-	err := r.Writer.Close()
-	if cerr := r.f.Close(); err == nil {
-		err = cerr
+// newReportFile writes the report to a new file (0600: what was looked
+// up is private) beside path, which becomes path once the report is
+// written whole: a file already there, or a link, is replaced, never
+// written through.
+func newReportFile(path string, opts output.Options) (*reportFile, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
 	}
+	f, err := cache.CreateAtomic(filepath.Dir(path))
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // named after the report, not the file it is written to first
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	return &reportFile{Writer: output.NewReport(bw, opts), f: f, bw: bw, path: path}, nil
+}
+
+func (r *reportFile) Close() error {
+	err := r.Writer.Close()
+	if err == nil {
+		err = r.bw.Flush()
+	}
+	if err == nil {
+		err = r.f.Commit(r.path)
+	}
+	r.f.Discard() // unless committed
 	return err
 }
 

@@ -18,11 +18,15 @@ import (
 // whole or not at all, and pruned by age.
 
 // PrivateDir makes dir (0700, with its missing parents) if it is not
-// there, and refuses one that others can write to: they could plant what
-// the command reads back (a cached answer, a watch state). It never
-// changes the mode of a directory it did not make. what names the
-// directory in messages ("cache directory"), holds what they could plant.
-func PrivateDir(dir, what, holds string) error {
+// there, and refuses one that others can write to, or that another user
+// owns: they could plant what the command reads back (a cached answer, a
+// watch state), or read it. It never changes the mode of a directory it
+// did not make. what names the directory in messages ("cache directory"),
+// holds what they could plant.
+func PrivateDir(dir, what, holds string) error { return privateDir(dir, what, holds, os.Geteuid()) }
+
+// privateDir is PrivateDir for the user uid.
+func privateDir(dir, what, holds string, uid int) error {
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -37,6 +41,9 @@ func PrivateDir(dir, what, holds string) error {
 		return fmt.Errorf("%s %s: not a directory", what, dir)
 	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("%s %s can be written by others (%v): they could plant %s; use a private directory (it is made 0700 if missing), or run chmod go-w %s", what, dir, fi.Mode(), holds, dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+		return fmt.Errorf("%s %s belongs to another user (uid %d): they could plant %s or read what is kept there; use a directory of your own", what, dir, st.Uid, holds)
 	}
 	return nil
 }

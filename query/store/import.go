@@ -91,7 +91,7 @@ var countSaturated = `SELECT count(*) FROM records WHERE count = ` + maxCount
 // BeginImport starts an import into s. Another import into the same store
 // is waited for (waiting is called first, if it must wait); queries are not.
 func (s *Store) BeginImport(ctx context.Context, waiting func()) (*Import, error) {
-	lock, err := os.OpenFile(s.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(s.Path+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600) // never through a link
 	if err != nil {
 		return nil, err
 	}

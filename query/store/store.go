@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	_ "modernc.org/sqlite" // the SQLite driver, pure Go
 
@@ -68,6 +69,7 @@ CREATE TABLE data_keys (
   PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
 PRAGMA user_version = 1;
+PRAGMA application_id = 1885630067; -- storeAppID, "pdns"
 `
 
 // storeKeyIndexes are the indexes of the keys, which the first import into
@@ -78,84 +80,153 @@ CREATE INDEX records_data_key ON records (data_key) WHERE data_key IS NOT NULL;`
 // ErrNoStore is a store asked for that is not there.
 var ErrNoStore = errors.New("no store there: fill one with --import")
 
+// storeAppID marks a circl-pdns store in its header (PRAGMA
+// application_id): "pdns". Stores made before it have 0 there.
+const storeAppID = 0x70646e73
+
 // OpenStore opens the store at path. With create, a missing store is made
-// (and its directory, 0700; the file is 0600); otherwise it is an error.
-func OpenStore(path string, create bool) (*Store, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+// (and its directory, 0700; the file is 0600, never through a link);
+// otherwise it is an error. What is there is looked at without writing
+// anything (another application's database, or a store of another version,
+// is refused as it was found); a store the user cannot write to (a shared
+// snapshot) is opened to be read only.
+func OpenStore(path string, create bool) (*Store, error) { return openStore(path, create, writable) }
+
+// openStore is OpenStore, with what says whether the user may write a
+// store.
+func openStore(path string, create bool, canWrite func(string) bool) (*Store, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		return nil, fmt.Errorf("%s: a symbolic link: give the path of the store itself", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a file", path)
+	case errors.Is(err, fs.ErrNotExist):
 		if !create {
 			return nil, fmt.Errorf("%s: %w", path, ErrNoStore)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) // what was looked up is private
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600) // what was looked up is private
 		if err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
 		if f != nil {
 			f.Close()
 		}
+	case err != nil:
+		return nil, err
 	}
-	db, err := sql.Open("sqlite", storeDSN(path))
+	empty, err := inspect(path, canWrite(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if empty && !create {
+		return nil, fmt.Errorf("%s: %w", path, ErrNoStore)
+	}
+	readOnly := !create && !canWrite(path)
+	dsn := storeDSN(path)
+	if readOnly {
+		dsn = readOnlyDSN(path, "immutable=1") // nothing can change what we cannot write
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{Path: path, db: db}
-	if err := s.init(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if empty {
+		if err := s.init(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	return s, nil
+}
+
+// inspect says what the database at path is, reading it only: an empty
+// one (a new store), a store of this version, or an error that says what
+// else it is. A file the user cannot write is read as immutable: not even
+// the side file of a reader in WAL can be made beside it.
+func inspect(path string, canWrite bool) (empty bool, err error) {
+	var app, version, tables int64
+	params := []string{"mode=ro", "immutable=1"}
+	if !canWrite {
+		params = params[1:]
+	}
+	for _, param := range params {
+		var db *sql.DB
+		if db, err = sql.Open("sqlite", readOnlyDSN(path, param)); err != nil {
+			continue
+		}
+		err = db.QueryRow(`SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&app, &version, &tables)
+		db.Close()
+		if err == nil {
+			break
+		}
+	}
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("not an SQLite database (%w)", err)
+	case app != 0 && app != storeAppID:
+		return false, fmt.Errorf("an SQLite database of another application (application_id %#x), not a circl-pdns store", app)
+	case version == 0 && tables == 0:
+		return true, nil
+	case version == 0:
+		return false, errors.New("an SQLite database, but not a circl-pdns store")
+	case version != storeVersion:
+		return false, fmt.Errorf("a store of version %d, which this circl-pdns does not know (it knows %d)", version, storeVersion)
+	}
+	return false, nil
+}
+
+// writable says whether the user may write the store and its directory
+// (where SQLite keeps its side files).
+func writable(path string) bool {
+	const wOK = 2
+	return syscall.Access(path, wOK) == nil && syscall.Access(filepath.Dir(path), wOK) == nil
 }
 
 // storeDSN names the database, and how every connection to it is set up:
 // WAL, so that queries read while an import writes; a wait for a lock
 // rather than an error; and writes that begin by taking the lock.
 func storeDSN(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
-	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(60000)", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)", "cache_size(-8192)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	return (&url.URL{Scheme: "file", OmitHost: true, Path: abs, RawQuery: q.Encode()}).String()
+	return fileURL(path, q.Encode())
 }
 
-// init makes the schema of an empty store, and refuses a database that is
-// not a store of this version.
+// readOnlyDSN names the database opened to be read only, with param
+// (mode=ro, or immutable=1), and no pragma that would write.
+func readOnlyDSN(path, param string) string { return fileURL(path, param) }
+
+func fileURL(path, query string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return (&url.URL{Scheme: "file", OmitHost: true, Path: abs, RawQuery: query}).String()
+}
+
+// init makes the schema of an empty store (one made meanwhile by another
+// import is left as it is).
 func (s *Store) init() error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	var version int
-	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("not an SQLite database (%w)", err)
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version == storeVersion {
+		return err // made meanwhile by another import
 	}
-	switch version {
-	case storeVersion:
-		return nil
-	case 0:
-		var tables int
-		if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
-			return err
-		}
-		if tables > 0 {
-			return errors.New("an SQLite database, but not a circl-pdns store")
-		}
-		tx, err := s.db.Begin()
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version == storeVersion {
-			return err // made meanwhile by another import
-		}
-		if _, err := tx.Exec(storeSchema); err != nil {
-			return err
-		}
-		return tx.Commit()
+	if _, err := tx.Exec(storeSchema); err != nil {
+		return err
 	}
-	return fmt.Errorf("a store of version %d, which this circl-pdns does not know (it knows %d)", version, storeVersion)
+	return tx.Commit()
 }
 
 // Close closes the store.

@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 // A query goes by index, never through the whole table: SQLite's plan for
@@ -65,5 +69,47 @@ func TestImportReleasesConnection(t *testing.T) {
 		if n := s.db.Stats().InUse; n != 0 {
 			t.Errorf("commit %v: %d connections still in use", commit, n)
 		}
+	}
+}
+
+// A store the user cannot write to (a shared snapshot: 0444 in a 0555
+// directory) is queried without writing: no pragma that writes, no side
+// file, the file as it was.
+func TestReadOnlyStore(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := OpenStore(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := s.BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Read(context.Background(), "dump", strings.NewReader(`{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	os.Remove(path + ".lock")
+	before, _ := os.ReadFile(path)
+	ro, err := openStore(path, false, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ind, _ := pdns.ParseIndicator("a.example")
+	n := 0
+	if err := ro.Query(context.Background(), ind, pdns.Sink{Record: func(pdns.Record) error { n++; return nil }, Problem: func(error) {}}); err != nil || n != 1 {
+		t.Fatalf("%v, %d records", err, n)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the store changed")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("side files made: %v", entries)
 	}
 }

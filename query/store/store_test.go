@@ -381,22 +381,43 @@ func TestOpenStoreRefuses(t *testing.T) {
 	if _, err := store.OpenStore(other, false); err == nil || !strings.Contains(err.Error(), "not an SQLite database") {
 		t.Errorf("a file that is not a database: %v", err)
 	}
-	for name, setup := range map[string]string{
-		"app.db":    `CREATE TABLE customers (name TEXT)`,
-		"future.db": `PRAGMA user_version = 99`,
+	for name, tt := range map[string]struct{ setup, why string }{
+		"app.db":     {`CREATE TABLE customers (name TEXT)`, "an SQLite database, but not a circl-pdns store"},
+		"appid.db":   {`PRAGMA application_id = 1234; PRAGMA user_version = 1`, "of another application (application_id 0x4d2)"},
+		"future.db":  {`PRAGMA user_version = 99`, "a store of version 99"},
+		"future2.db": {`PRAGMA application_id = 1885630067; PRAGMA user_version = 2; CREATE TABLE records (x)`, "a store of version 2"},
 	} {
 		path := filepath.Join(dir, name)
 		db, err := sql.Open("sqlite", path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(setup); err != nil {
+		if _, err := db.Exec(tt.setup); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
-		if _, err := store.OpenStore(path, true); err == nil {
-			t.Errorf("%s (%s) opened as a store", name, setup)
+		before, _ := os.ReadFile(path)
+		for _, create := range []bool{false, true} { // queried, or imported into
+			if _, err := store.OpenStore(path, create); err == nil || !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("%s (%s): %v, want %q", name, tt.setup, err, tt.why)
+			}
 		}
+		// refused as it was found: not switched to WAL, no side file
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Errorf("%s: the file changed", name)
+		}
+		if _, err := os.Stat(path + "-wal"); err == nil {
+			t.Errorf("%s: a -wal file was made", name)
+		}
+	}
+	// a link is not followed: not to make a store, not to open one
+	link := filepath.Join(dir, "link.db")
+	os.Symlink(filepath.Join(dir, "target.db"), link)
+	if _, err := store.OpenStore(link, true); err == nil || !strings.Contains(err.Error(), "a symbolic link") {
+		t.Errorf("a link: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "target.db")); err == nil {
+		t.Error("the link's target was made")
 	}
 }
 
