@@ -28,6 +28,9 @@ func (c *command) run(ctx context.Context, in *pdns.Reader) int {
 	err := c.batch.Run(ctx, in, h)
 	closeErr := c.out.Close()
 	c.report.finish()
+	if closeErr == nil && h.writeErr == nil { // the output that holds the run is written whole
+		c.batch.CommitHeld(h.Problem)
+	}
 	if err == nil && h.writeErr == nil {
 		h.writeErr = closeErr
 	}

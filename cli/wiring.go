@@ -108,6 +108,8 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		sel.RecordsFor = c.format // a jq output must be a record
 	}
 	c.holds = output.HoldsRun(c.format) || g.Report != ""
+	// --new: what was printed is recorded once it is written whole
+	c.batch.HoldCommits = !output.EndWrites(c.format) || g.Report != ""
 	if g.Report != "" {
 		rf, err := newReportFile(g.Report, opts)
 		if err != nil {
@@ -185,8 +187,8 @@ type reportFile struct {
 // written whole: a file already there, or a link, is replaced, never
 // written through.
 func newReportFile(path string, opts output.Options) (*reportFile, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
+		return nil, fmt.Errorf("%s: not a regular file (%v)", path, fi.Mode().Type())
 	}
 	f, err := cache.CreateAtomic(filepath.Dir(path))
 	if err != nil {

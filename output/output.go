@@ -100,6 +100,17 @@ func TakesValues(w Writer) bool {
 	return ok
 }
 
+// EndWrites says whether a format's End writes the answer out whole,
+// flushed: jsonl, table, text, csv and threatq. The others (a MISP event,
+// a STIX bundle, a timeline, a graph) are whole only once closed.
+func EndWrites(format string) bool {
+	switch format {
+	case "jsonl", "table", "text", "csv", "threatq":
+		return true
+	}
+	return false
+}
+
 // Tee writes to a primary writer and to others beside it (the --report).
 // It takes the jq outputs that are not records if the primary does, and
 // gives them to the primary only.

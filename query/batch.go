@@ -55,6 +55,12 @@ type Batch struct {
 	// MaxRecordBytes bounds a record, whatever the source (0 means
 	// pdns.DefaultMaxRecordBytes).
 	MaxRecordBytes int
+	// HoldCommits keeps what --new printed uncommitted until CommitHeld:
+	// for an output that holds the run (a timeline, a bundle, a graph, a
+	// report), which writes its records only at its end. Without it, an
+	// answer's state is committed once the answer is written (Done).
+	HoldCommits bool
+	held        []*watch
 
 	mu       sync.Mutex
 	seq      int            // jobs read
@@ -62,6 +68,17 @@ type Batch struct {
 	notAsked NotAsked
 
 	notRecordSaid bool // a jq output that is not a record was said (Selection.RecordsFor); the writer's
+}
+
+// CommitHeld commits the --new state that HoldCommits kept, once the
+// output that holds the run was written whole; problem gets each failure.
+func (b *Batch) CommitHeld(problem func(error)) {
+	for _, w := range b.held {
+		if err := w.Commit(); err != nil {
+			problem(&pdns.QueryError{Indicator: w.ind, Err: err})
+		}
+	}
+	b.held = nil
 }
 
 // NotAsked is what a batch stopped early (credentials refused) left
@@ -456,11 +473,14 @@ func (b *Batch) deliver(j *job, ev *event, h Handler) error {
 		return err
 	}
 	if j.watch != nil && (ev.err == nil || j.watch.Printed() > 0) {
-		// written and flushed: only now is it printed. A failed query
-		// records what it printed, and only that (if nothing, the state is
-		// left as it was): the next run prints what it missed, and nothing
-		// twice.
-		if err := j.watch.Commit(); err != nil {
+		// written and flushed: only now is it printed (or, for an output
+		// that holds the run, once it is written whole: CommitHeld). A
+		// failed query records what it printed, and only that (if nothing,
+		// the state is left as it was): the next run prints what it
+		// missed, and nothing twice.
+		if b.HoldCommits {
+			b.held = append(b.held, j.watch)
+		} else if err := j.watch.Commit(); err != nil {
 			h.Problem(&pdns.QueryError{Indicator: j.ind.Value, Err: err})
 		}
 	}

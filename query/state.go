@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -83,8 +84,15 @@ func (w *watch) read(into map[uint64]bool) error {
 		return fmt.Errorf("state: %w", err)
 	}
 	var f stateFile
-	if err := json.Unmarshal(b, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("state: %s: %w", w.path, err)
+	}
+	// what we wrote, and nothing else: an empty object (or null) would
+	// make every record new again
+	if f.Indicator != w.ind || f.Server != w.state.Server || f.Seen == nil {
+		return fmt.Errorf("state: %s: not the state this command wrote for %s (it holds indicator %s, server %s, and %d seen): remove it to start again", w.path, w.ind, pdns.Quote(f.Indicator, 80), pdns.Quote(f.Server, 80), len(f.Seen))
 	}
 	for _, h := range f.Seen {
 		n, err := strconv.ParseUint(h, 16, 64)
