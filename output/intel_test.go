@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,7 +49,7 @@ func (schemaLoader) Load(url string) (any, error) {
 	return jsonschema.UnmarshalJSON(f)
 }
 
-func stixValidator(t *testing.T) func(typ string, obj any) error {
+func stixValidator(t testing.TB) func(typ string, obj any) error {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.UseLoader(schemaLoader{})
@@ -110,40 +111,11 @@ func TestSTIX(t *testing.T) {
 	answers, order := intelAnswers(t)
 	var buf bytes.Buffer
 	write(t, NewSTIX(&buf, Options{Now: fixedNow}), answers, order...)
-	var bundle map[string]any
-	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
-	dec.UseNumber()
-	if err := dec.Decode(&bundle); err != nil {
-		t.Fatal(err)
-	}
-	// the bundle's own schema refers to every SDO's, which are not all
-	// shared: its envelope is checked here, each object against its schema
-	if bundle["type"] != "bundle" || !strings.HasPrefix(bundle["id"].(string), "bundle--") || len(asSlice(bundle["objects"])) == 0 || len(bundle) != 3 {
-		t.Errorf("bundle envelope: %v %v", bundle["type"], bundle["id"])
-	}
-	ids := map[string]bool{}
+	bundle := checkSTIX(t, validate, buf.Bytes())
 	var domain string
 	for _, o := range bundle["objects"].([]any) {
-		obj := o.(map[string]any)
-		id := obj["id"].(string)
-		if ids[id] {
-			t.Errorf("%s twice", id)
-		}
-		ids[id] = true
-		if err := validate(obj["type"].(string), obj); err != nil {
-			t.Errorf("%s: %v", id, err)
-		}
-		if obj["value"] == "www.threatq.com" {
+		if obj := o.(map[string]any); obj["value"] == "www.threatq.com" {
 			domain = strings.Join(toStrings(obj["resolves_to_refs"]), " ")
-		}
-	}
-	for _, o := range bundle["objects"].([]any) { // every ref resolves
-		for _, k := range []string{"object_refs", "resolves_to_refs"} {
-			for _, ref := range toStrings(o.(map[string]any)[k]) {
-				if !ids[ref] {
-					t.Errorf("%s: %s points nowhere", o.(map[string]any)["id"], ref)
-				}
-			}
 		}
 	}
 	// deterministic ids, as STIX 2.1 section 2.9 says (the specification's
@@ -156,6 +128,44 @@ func TestSTIX(t *testing.T) {
 	}
 	assertTerminalSafe(t, buf.String())
 	golden(t, "records.stix.json", buf.Bytes())
+}
+
+// checkSTIX checks a bundle: its envelope, each object against its schema
+// (the bundle's own schema refers to every SDO's, which are not all
+// copied), ids unique, every ref resolved.
+func checkSTIX(t *testing.T, validate func(string, any) error, b []byte) map[string]any {
+	t.Helper()
+	var bundle map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&bundle); err != nil {
+		t.Fatalf("%v\n%.2000s", err, b)
+	}
+	if bundle["type"] != "bundle" || !strings.HasPrefix(fmt.Sprint(bundle["id"]), "bundle--") || len(bundle) != 3 {
+		t.Errorf("bundle envelope: %v %v", bundle["type"], bundle["id"])
+	}
+	ids := map[string]bool{}
+	for _, o := range asSlice(bundle["objects"]) {
+		obj := o.(map[string]any)
+		id := obj["id"].(string)
+		if ids[id] {
+			t.Errorf("%s twice", id)
+		}
+		ids[id] = true
+		if err := validate(obj["type"].(string), obj); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	for _, o := range asSlice(bundle["objects"]) { // every ref resolves
+		for _, k := range []string{"object_refs", "resolves_to_refs"} {
+			for _, ref := range toStrings(o.(map[string]any)[k]) {
+				if !ids[ref] {
+					t.Errorf("%s: %s points nowhere", o.(map[string]any)["id"], ref)
+				}
+			}
+		}
+	}
+	return bundle
 }
 
 func toStrings(v any) []string {

@@ -55,8 +55,22 @@ func (s *spans) record(q pdns.Indicator, r *pdns.Record) *spanAnswer {
 	if !slices.Contains(a.types, r.RRType) {
 		a.types = append(a.types, strings.Clone(r.RRType))
 	}
-	a.first, a.last = earliest(a.first, r.First()), max(a.last, r.Last())
+	first, last := seenAt(r)
+	a.first, a.last = earliest(a.first, first), max(a.last, last)
 	return a
+}
+
+// seenAt is when r was first and last seen, a record with one time only
+// being seen at that time (0, 0 without any).
+func seenAt(r *pdns.Record) (first, last int64) {
+	first, last = r.First(), r.Last()
+	if first == 0 {
+		first = last
+	}
+	if last == 0 {
+		last = first
+	}
+	return first, last
 }
 
 // add counts r in the row of (name, rrtype, label), made the first time.
@@ -69,15 +83,16 @@ func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record) {
 		rw := a.rows.at(i)
 		return rw.RRName() == name && rw.RRType() == rrtype && rw.Label() == label
 	}, a.rows.len(), key)
+	first, last := seenAt(r)
 	if i >= 0 {
 		rw := a.rows.at(i)
-		rw.First, rw.Last = earliest(rw.First, r.First()), max(rw.Last, r.Last())
+		rw.First, rw.Last = earliest(rw.First, first), max(rw.Last, last)
 		rw.Count, _ = pdns.AddCount(rw.Count, r.Count) // stops at the largest count
 		return
 	}
 	a.index.put(slot, a.rows.len())
 	a.rows.append(spanRow{text: a.texts.clone(name, rrtype, label), nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
-		First: r.First(), Last: r.Last(), Count: r.Count})
+		First: first, Last: last, Count: r.Count})
 }
 
 // sorted returns the rows' indexes in order of cmp, stable.

@@ -79,8 +79,9 @@ func (t *Timeline) Close() error {
 	labelW = min(labelW, max(12, width*35/100)) // the label takes up to a third, the bar the rest
 	barW := width - typeW - labelW - tlCount - 3*1 - 2
 	bw := bufio.NewWriter(t.w)
-	pos := func(ts int64) int {
-		return int(float64(ts-lo) / float64(hi-lo) * float64(barW-1))
+	pos := func(ts int64) int { // a column of the bar, within it
+		x := int(float64(ts-lo) / float64(hi-lo) * float64(barW-1))
+		return min(max(x, 0), barW-1)
 	}
 	indent := strings.Repeat(" ", typeW+1+labelW+1)
 	fmt.Fprintf(bw, "%s%s\n", indent, t.axis(lo, hi, barW))
