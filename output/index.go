@@ -1,6 +1,10 @@
 package output
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+)
 
 // openIndex finds the entries of a slice by a hash of their key, for the
 // writers that hold one entry per distinct name, row or edge of a run
@@ -13,16 +17,8 @@ type openIndex struct {
 
 func newOpenIndex() openIndex { return openIndex{seed: maphash.MakeSeed()} }
 
-// hash hashes the strings of a key, each ended by a 0 byte.
-func (x *openIndex) hash(parts ...string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(x.seed)
-	for _, p := range parts {
-		h.WriteString(p)
-		h.WriteByte(0)
-	}
-	return h.Sum64()
-}
+// hash hashes the strings of a key.
+func (x *openIndex) hash(parts ...string) uint64 { return pdns.HashParts(x.seed, parts...) }
 
 // find returns the index of the entry whose key hashes to h and for which
 // is says true, or -1 and the slot to give a new entry (with put). n is the

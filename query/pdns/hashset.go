@@ -28,14 +28,18 @@ func NewHashSet() *HashSet { return &HashSet{seed: maphash.MakeSeed()} }
 
 // Add adds the key made of parts (each ended by a 0 byte) and says whether
 // it was new.
-func (s *HashSet) Add(parts ...string) bool {
+func (s *HashSet) Add(parts ...string) bool { return s.add(HashParts(s.seed, parts...)) }
+
+// HashParts hashes the strings of a key, each ended by a 0 byte (so that
+// ("ab", "c") is not ("a", "bc")), with seed.
+func HashParts(seed maphash.Seed, parts ...string) uint64 {
 	var h maphash.Hash
-	h.SetSeed(s.seed)
+	h.SetSeed(seed)
 	for _, p := range parts {
 		h.WriteString(p)
 		h.WriteByte(0)
 	}
-	return s.add(h.Sum64())
+	return h.Sum64()
 }
 
 // AddRecord adds the key of a record within an answer, (rrname, rrtype,
