@@ -74,6 +74,10 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}()
 	completeFromShell(parser) // when a shell asks for completions, and then exits
+	if err := checkValues(parser.Model, args); err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
+		return exitUsage
+	}
 	if _, err := parser.Parse(args); err != nil {
 		if errors.Is(err, syscall.EPIPE) {
 			return exitOK // --help | head: stdout was closed, quietly
@@ -82,7 +86,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if errors.As(err, &ce) {
 			err = ce // without the flag kong was resolving when it read the file
 		}
-		fmt.Fprintf(stderr, "circl-pdns: %v (see --help)\n", err)
+		fmt.Fprintf(stderr, "circl-pdns: %s (see --help)\n", sentence(err.Error()))
 		return exitUsage
 	}
 	if g.Version {

@@ -20,15 +20,15 @@ type grammar struct {
 	Indicators []string `arg:"" optional:"" name:"indicator" help:"FQDNs or IP addresses to look up (defanged forms and URLs are accepted; *.name for the names under a domain, from --store or --source). With none, or \"-\", they are read from standard input, one per line. With --import: the dumps to load."`
 
 	// Connection
-	Host           string        `group:"connection" default:"www.circl.lu" env:"CIRCL_PDNS_HOST" help:"Host name or address of the CIRCL Passive DNS server."`
+	Host           string        `group:"connection" default:"www.circl.lu" env:"CIRCL_PDNS_HOST" placeholder:"HOST" help:"Host name or address of the CIRCL Passive DNS server."`
 	Port           int           `group:"connection" env:"CIRCL_PDNS_PORT" help:"Port of the server (default 443, or 80 with --http)."`
 	HTTP           bool          `group:"connection" name:"http" env:"CIRCL_PDNS_HTTP" help:"Use plain HTTP instead of HTTPS."`
 	VerifySSL      bool          `group:"connection" name:"verify-ssl" negatable:"" default:"true" env:"CIRCL_PDNS_VERIFY_SSL" help:"Verify the server's TLS certificate (--no-verify-ssl to skip; a warning is printed)."`
 	URL            string        `group:"connection" name:"url" env:"CIRCL_PDNS_URL" placeholder:"URL" help:"Whole query endpoint, e.g. http://127.0.0.1:8400/pdns/query; overrides --host, --port and --http."`
-	User           string        `group:"connection" env:"CIRCL_PDNS_USER" help:"User name for HTTP Basic authentication."`
-	Password       string        `group:"connection" env:"CIRCL_PDNS_PASSWORD" help:"Password for HTTP Basic authentication (prefer the environment variable or --password-file)."`
+	User           string        `group:"connection" env:"CIRCL_PDNS_USER" placeholder:"NAME" help:"User name for HTTP Basic authentication."`
+	Password       string        `group:"connection" env:"CIRCL_PDNS_PASSWORD" placeholder:"PASSWORD" help:"Password for HTTP Basic authentication (prefer the environment variable or --password-file)."`
 	PasswordFile   string        `group:"connection" placeholder:"FILE" predictor:"file" help:"Read the password from the first line of FILE."`
-	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
+	Token          string        `group:"connection" env:"CIRCL_PDNS_TOKEN" placeholder:"TOKEN" help:"User token, sent as the Authorization header as it is (instead of --user)."`
 	Timeout        time.Duration `group:"connection" default:"30s" env:"CIRCL_PDNS_TIMEOUT" help:"Give up on a request when the server sends nothing for this long."`
 	MaxTime        time.Duration `group:"connection" default:"10m" env:"CIRCL_PDNS_MAX_TIME" help:"The most one indicator may take, every page and retry included (as curl's); 0 for no limit."`
 	MaxWait        time.Duration `group:"connection" default:"2m" env:"CIRCL_PDNS_MAX_WAIT" help:"The longest Retry-After obeyed; a server asking for more fails that indicator at once."`
@@ -158,13 +158,10 @@ type jqVars []query.Var
 
 func (v *jqVars) Decode(ctx *kong.DecodeContext) error {
 	flag := "--" + ctx.Value.Name
-	name, err := ctx.Scan.PopValue(flag + " NAME")
-	if err != nil {
-		return err
-	}
+	name := ctx.Scan.Pop()
 	value := ctx.Scan.Pop() // any token: a value may start with "-", as -1 does
-	if value.Type == kong.EOLToken {
-		return fmt.Errorf("%s: missing VALUE", name.Value)
+	if name.Type == kong.EOLToken || value.Type == kong.EOLToken {
+		return fmt.Errorf("%s needs a NAME and a VALUE", flag)
 	}
 	text := value.String()
 	var val any = text
