@@ -34,18 +34,29 @@ func privateDir(dir, what, holds string, uid int) error {
 		}
 		fi, err = os.Stat(dir)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	mode := fmt.Sprintf("%04o", fi.Mode().Perm()|sticky(fi.Mode()))
+	switch st, ok := fi.Sys().(*syscall.Stat_t); {
 	case !fi.IsDir():
 		return fmt.Errorf("%s %s: not a directory", what, dir)
+	case ok && int(st.Uid) != uid:
+		return fmt.Errorf("%s %s belongs to another user (uid %d): they could plant %s or read what is kept there; use a directory of your own (it is made 0700 if missing)", what, dir, st.Uid, holds)
+	case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky != 0:
+		return fmt.Errorf("%s %s is shared (mode %s): others could plant %s; use a directory of your own (it is made 0700 if missing)", what, dir, mode, holds)
 	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%s %s can be written by others (%v): they could plant %s; use a private directory (it is made 0700 if missing), or run chmod go-w %s", what, dir, fi.Mode(), holds, dir)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
-		return fmt.Errorf("%s %s belongs to another user (uid %d): they could plant %s or read what is kept there; use a directory of your own", what, dir, st.Uid, holds)
+		return fmt.Errorf("%s %s can be written by others (mode %s): they could plant %s; run chmod go-w %s, or use another directory (it is made 0700 if missing)", what, dir, mode, holds, dir)
 	}
 	return nil
+}
+
+// sticky is the sticky bit of a mode, in the place chmod gives it.
+func sticky(m fs.FileMode) fs.FileMode {
+	if m&fs.ModeSticky != 0 {
+		return 0o1000
+	}
+	return 0
 }
 
 // maxName is the most of a value a file name holds: a name is at most 255
