@@ -519,3 +519,36 @@ func checkWidth(t *testing.T, what, out string, width int) {
 		}
 	}
 }
+
+// TestTableColumnsFromTheWidth: the columns come from the width, not from
+// the first answer: a short name with long text first does not push the
+// longer names of the next answer onto lines of their own, and off a
+// terminal every row lines up (the TYPE column at one offset).
+func TestTableColumnsFromTheWidth(t *testing.T) {
+	t.Parallel()
+	rec := func(name, rrtype, rdata string) pdns.Record {
+		return pdns.Record{RRName: name, RRType: rrtype, RData: []string{rdata}, TimeFirst: 1700000000, TimeLast: 1700086400, Count: 1}
+	}
+	answers := map[string][]pdns.Record{
+		"a.example":      {rec("a.example", "TXT", strings.Repeat("text ", 40))},
+		"longer.example": {rec("a-rather-longer-name.longer.example", "A", "192.0.2.1"), rec("b.longer.example", "A", "192.0.2.2")},
+	}
+	for _, width := range []int{0, 100, 120} {
+		var buf bytes.Buffer
+		write(t, NewTable(&buf, Options{Width: width}), answers, "a.example", "longer.example")
+		typeAt := -1
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if !strings.Contains(line, "example  ") {
+				continue // headings, wrapped text
+			}
+			if strings.HasPrefix(line, "a-rather-longer-name.longer.example") && !strings.Contains(line, " A ") {
+				t.Errorf("width %d: the longer name took a line of its own:\n%s", width, buf.String())
+			}
+			at := strings.Index(line, " TXT ") + strings.Index(line, " A ") + 1
+			if typeAt >= 0 && at != typeAt {
+				t.Errorf("width %d: TYPE at column %d, then at %d:\n%s", width, typeAt, at, buf.String())
+			}
+			typeAt = at
+		}
+	}
+}

@@ -19,13 +19,14 @@ import (
 //
 // It never writes a line wider than Options.Width and never splits a name
 // or an address across lines: the columns are set once for the run, from
-// the width (and from the first rows for what needs no more room), and a
-// cell longer than its column is cut with "…" (with Options.Wide, wrapped
-// at its spaces instead, onto more lines). Dates alone below 120 columns,
-// date-times from there; COUNT is right-aligned, and left out below 72
-// columns; below 40, each record is a block of "field: value" lines.
-// Without a width (not a terminal) nothing is cut, and the widths are
-// those of the first rows.
+// the width alone, so that every answer lines up with the first; a name
+// longer than its column takes a line of its own, and a cell of text
+// longer than its column is cut with "…" (with Options.Wide, wrapped at
+// its spaces instead, onto more lines). Dates alone below 120 columns,
+// date-times from there; COUNT is right-aligned, on a second line below
+// 72 columns; below 40, each record is a block of "field: value" lines.
+// Without a width (not a terminal: a file, a pipe) it is laid out for 120
+// columns and nothing is cut: long text is wrapped.
 //
 // The rows are rendered here rather than by tablewriter: its rendering
 // cost grows with the square of a cell's length (17 s for a 1 MB rdata)
@@ -74,11 +75,21 @@ const (
 	wideFrom     = 120 // date-times from this width
 	countFrom    = 72  // a COUNT column from this width
 	blockBelow   = 40  // one block a record below this width
-	minNameWidth = 10
+	minNameWidth = 16 // www.example.com
+	maxNameWidth = 40
+	// fileWidth is the layout off a terminal (a file, a pipe): that of a
+	// terminal this wide, with long text wrapped rather than cut (Wide).
+	fileWidth = 120
 )
 
-// NewTable returns a table writer to w.
-func NewTable(w io.Writer, o Options) *Table { return &Table{w: w, o: o} }
+// NewTable returns a table writer to w; without a width (not a terminal),
+// laid out for fileWidth columns, nothing cut.
+func NewTable(w io.Writer, o Options) *Table {
+	if o.Width <= 0 {
+		o.Width, o.Wide = fileWidth, true
+	}
+	return &Table{w: w, o: o}
+}
 
 func (t *Table) Record(q pdns.Indicator, r *pdns.Record) error {
 	row := tableRow{rrname: Terminal(r.RRName), rrtype: Terminal(r.RRType), first: r.First(), last: r.Last()}
@@ -161,54 +172,28 @@ func (t *Table) out() error {
 	return err
 }
 
-// columns sets the columns for the run, from the width and the rows held:
-// one line a record, or from countFrom down two (the names, then the
-// times and the count), so that names and addresses keep their room.
+// columns sets the columns for the run, from the width alone (never from
+// the rows, which would fit the first answer and not the next): one line
+// a record, or from countFrom down two (the names, then the times and the
+// count), so that names and addresses keep their room. RRNAME and RDATA
+// share what the fixed columns leave: two fifths for names (16 to 40
+// columns), the rest for rdata, which is most often the longer.
 func (t *Table) columns() []column {
 	dates := timeLayout
-	if t.o.Width > 0 && t.o.Width < wideFrom {
+	if t.o.Width < wideFrom {
 		dates = dateLayout
 	}
-	natural := func(f func(*tableRow) []string, least int) int {
-		w := least
-		for i := range t.rows {
-			for _, s := range f(&t.rows[i]) {
-				w = max(w, runewidth.StringWidth(s))
-			}
-		}
-		return w
-	}
-	nameW := natural(func(r *tableRow) []string { return []string{r.rrname} }, len("RRNAME"))
-	typeW := min(natural(func(r *tableRow) []string { return []string{r.rrtype} }, len("TYPE")), 10)
-	rdataW := natural(func(r *tableRow) []string { return r.rdata }, len("RDATA"))
-	keepW := natural(func(r *tableRow) []string { // rdata that is never cut
-		if nameTypes[r.rrtype] {
-			return r.rdata
-		}
-		return nil
-	}, len("RDATA"))
-	countW := natural(func(r *tableRow) []string { return []string{r.count} }, len("COUNT"))
+	const typeW = len("DNSKEY") // longer types run over, into the gap after them
+	countW := maxCountCell
 	dateW := len(dates)
-	stacked := t.o.Width > 0 && t.o.Width < countFrom
-	if t.o.Width > 0 {
-		fixed := typeW + 2*colGap
-		if !stacked {
-			fixed += countW + 2*dateW + 3*colGap
-		}
-		rest := max(t.o.Width-fixed, 2*minNameWidth) // for RRNAME and RDATA
-		if nameW+rdataW <= rest {
-			// room for the longer names and rdata of later rows: names
-			// get up to half of it (to 32 columns), rdata the rest
-			nameW += min((rest-nameW-rdataW)/2, max(32-nameW, 0))
-			rdataW = rest - nameW
-		} else if nameW+keepW <= rest {
-			rdataW = rest - nameW // names whole; only text is cut
-		} else {
-			want := min(keepW, max(rest/2, min(keepW, 39))) // an IPv6 address whole
-			nameW = max(min(nameW, rest-want), min(nameW, minNameWidth))
-			rdataW = rest - nameW
-		}
+	stacked := t.o.Width < countFrom
+	fixed := typeW + 2*colGap
+	if !stacked {
+		fixed += countW + 2*dateW + 3*colGap
 	}
+	rest := t.o.Width - fixed // for RRNAME and RDATA
+	nameW := min(max(rest*2/5, min(minNameWidth, rest/2)), maxNameWidth)
+	rdataW := rest - nameW
 	date := func(epoch int64) string { return timeText(epoch, dates) }
 	cols := []column{
 		{name: "RRNAME", width: nameW, keep: true, cell: func(r *tableRow) string { return r.rrname }},
