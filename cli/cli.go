@@ -117,7 +117,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if g.Import {
 		return importDumps(ctx, &g, stdin, stderr)
 	}
-	cmd, err := newCommand(&g, stdout, stderr)
+	cmd, err := newCommand(&g, stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
 		return exitUsage
@@ -148,7 +148,7 @@ func pruneState(g *grammar, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "circl-pdns: --state-prune: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stderr, "circl-pdns: forgot %d indicators not asked for %v, in %s\n", n, g.StatePrune, dir)
+	fmt.Fprintf(stderr, "circl-pdns: forgot %s not asked for %s, in %s\n", output.Plural(n, "indicator"), humanDuration(g.StatePrune), dir)
 	return exitOK
 }
 
@@ -170,6 +170,24 @@ func prune(g *grammar, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "circl-pdns: --cache-prune: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stderr, "circl-pdns: removed %d cached answers older than %v from %s\n", n, g.CacheTTL, cache.Dir)
+	fmt.Fprintf(stderr, "circl-pdns: removed %s older than %s from %s\n", output.Plural(n, "cached answer"), humanDuration(g.CacheTTL), cache.Dir)
 	return exitOK
+}
+
+// humanDuration says a duration as a person does: "90 days", "36h",
+// "1h30m", "45s", "1.5s" (not 2160h0m0s).
+func humanDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day && d%day == 0:
+		return output.Plural(int(d/day), "day")
+	case d >= time.Minute && d%time.Second == 0:
+		s := d.String()
+		s = strings.TrimSuffix(s, "0s")
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+		return s
+	}
+	return d.String()
 }

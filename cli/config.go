@@ -81,10 +81,15 @@ func (c *configFile) load(app *kong.Application) error {
 	if err != nil {
 		return &configError{err}
 	}
-	warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
 	var values map[string]any
 	if err := json.Unmarshal(data, &values); err != nil {
-		return &configError{fmt.Errorf("%s: %w", c.path, err)}
+		return &configError{fmt.Errorf("%s: %s", c.path, jsonErrorAt(data, err))}
+	}
+	for _, secret := range []string{"password", "token", "url"} { // a URL may hold a password
+		if v, ok := values[secret].(string); ok && (secret != "url" || strings.Contains(v, "@")) {
+			warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
+			break
+		}
 	}
 	known := map[string]bool{}
 	var names []string
@@ -107,6 +112,26 @@ func (c *configFile) load(app *kong.Application) error {
 		c.values[name] = v
 	}
 	return nil
+}
+
+// jsonErrorAt says where in data a JSON error is: its line and column.
+func jsonErrorAt(data []byte, err error) string {
+	var offset int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		offset = se.Offset
+	case errors.As(err, &te):
+		offset = te.Offset
+	}
+	if offset < 0 || offset > int64(len(data)) {
+		return err.Error()
+	}
+	before := data[:offset]
+	line := 1 + strings.Count(string(before), "\n")
+	col := max(int(offset)-strings.LastIndexByte(string(before), '\n')-1, 1) // the offset is past the byte at fault
+	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
 }
 
 // configError is a config file that cannot be used.

@@ -33,3 +33,14 @@ func TestHelpIntoClosedPipe(t *testing.T) {
 		t.Errorf("status %d, stderr %q; want 0 and nothing", code, stderr.String())
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		90 * 24 * time.Hour: "90 days", 24 * time.Hour: "1 day", 36 * time.Hour: "36h", 90 * time.Minute: "1h30m",
+		2 * time.Minute: "2m", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s", time.Nanosecond: "1ns",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}

@@ -106,8 +106,12 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	if err != nil {
 		return failed(err)
 	}
-	say("circl-pdns: imported %s into %s: %s new, %s merged, %s refused\n",
-		output.Plural(st.Read, "record"), path, output.Grouped(st.New), output.Grouped(st.Merged), output.Grouped(st.Refused))
+	imported, refused := output.Plural(st.Read, "record"), ""
+	if st.Refused > 0 { // what was refused was not imported
+		imported = output.Grouped(st.Read-st.Refused) + " of " + imported
+		refused = "; " + output.Grouped(st.Refused) + " refused"
+	}
+	say("circl-pdns: imported %s into %s: %s new, %s merged%s\n", imported, path, output.Grouped(st.New), output.Grouped(st.Merged), refused)
 	if st.Saturated > 0 {
 		say("circl-pdns: warning: the counts of %s reached %d, the largest count: they stay there\n", output.Plural(st.Saturated, "record"), int64(pdns.MaxCount))
 	}

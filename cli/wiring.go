@@ -40,7 +40,7 @@ type command struct {
 	closer  io.Closer // what the source holds open (the store), if anything
 }
 
-func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
+func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command, error) {
 	sel, err := newSelection(g, time.Now())
 	if err != nil {
 		return nil, err
@@ -70,9 +70,15 @@ func newCommand(g *grammar, stdout, stderr io.Writer) (*command, error) {
 		return nil, err
 	}
 	stderrTTY := isTerminal(stderr)
-	total := -1 // unknown: indicators come from standard input
-	if len(g.Indicators) > 0 && !slices.Contains(g.Indicators, "-") {
+	total := -1 // unknown: indicators come from a pipe
+	fromStdin := len(g.Indicators) == 0 || slices.Contains(g.Indicators, "-")
+	switch {
+	case !fromStdin:
 		total = len(g.Indicators)
+	case wantProgress(g, stderr):
+		if n, ok := countIndicatorLines(stdin); ok { // a file: its lines are known
+			total = n + max(len(g.Indicators)-1, 0) // "-" is the file's lines
+		}
 	}
 	if g.Pivot > 0 {
 		total = g.MaxQueries // the bar says queries done out of the budget
@@ -441,4 +447,31 @@ func limiter(r float64) *rate.Limiter {
 		return nil
 	}
 	return rate.NewLimiter(rate.Limit(r), 1)
+}
+
+// countIndicatorLines counts the lines of in that hold an indicator (not
+// blank, not a comment) when in is a regular file, then puts it back where
+// it was; false for anything else (a pipe may never end).
+func countIndicatorLines(in io.Reader) (int, bool) {
+	f, ok := in.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return 0, false
+	}
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Seek(at, io.SeekStart)
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && line[0] != '#' {
+			n++
+		}
+	}
+	return n, sc.Err() == nil
 }
