@@ -75,7 +75,7 @@ const (
 	wideFrom     = 120 // date-times from this width
 	countFrom    = 72  // a COUNT column from this width
 	blockBelow   = 40  // one block a record below this width
-	minNameWidth = 16 // www.example.com
+	minNameWidth = 16  // www.example.com
 	maxNameWidth = 40
 	// fileWidth is the layout off a terminal (a file, a pipe): that of a
 	// terminal this wide, with long text wrapped rather than cut (Wide).
