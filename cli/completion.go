@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,7 @@ func completeFromShell(parser *kong.Kong) {
 		kongplete.WithPredictor("file", complete.PredictFiles("*")),
 		kongplete.WithPredictor("rrtype", complete.PredictSet(pdns.TypeNames()...)),
 		kongplete.WithPredictor("sort", complete.PredictSet(sortKeys...)),
+		kongplete.WithPredictor("shell", complete.PredictSet(slices.Sorted(maps.Keys(completionScripts))...)),
 		kongplete.WithExitFunc(func(code int) { panic(exitRequest(code)) }),
 	)
 }
@@ -69,8 +71,10 @@ func printCompletion(w io.Writer, shell string) error {
 	return err
 }
 
-// self is the path the shell should run this command by: as it was run
-// (a link keeps its name), made absolute.
+// self is the name the shell should run this command by: circl-pdns when
+// that is this command on the PATH (installed: the script goes on working
+// when it moves or is upgraded), or else the path it was run by (a build
+// in a clone), made absolute.
 func self() string {
 	name := os.Args[0]
 	if !strings.ContainsRune(name, filepath.Separator) {
@@ -78,8 +82,18 @@ func self() string {
 			name = p
 		}
 	}
-	if abs, err := filepath.Abs(name); err == nil {
-		return abs
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return name
 	}
-	return name
+	if onPath, err := exec.LookPath("circl-pdns"); err == nil && sameFile(onPath, abs) {
+		return "circl-pdns"
+	}
+	return abs
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

@@ -19,6 +19,30 @@ import (
 type grammar struct {
 	Indicators []string `arg:"" optional:"" name:"indicator" help:"FQDNs or IP addresses to look up (defanged forms and URLs are accepted; *.name for the names under a domain, from --store or --source). With none, or \"-\", they are read from standard input, one per line. With --import: the dumps to load."`
 
+	// Output
+	Output   string `group:"output" short:"o" enum:"auto,${formats}" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format: auto, ${formatnames}. auto is table on a terminal (without --jq), jsonl otherwise."`
+	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
+	Report   string `group:"output" placeholder:"FILE" predictor:"file" help:"Also write an HTML report of the run to FILE: summaries, SVG timelines, records (self-contained, it opens offline)."`
+	Color    string `group:"output" enum:"auto,always,never" default:"auto" help:"Colour the timeline by record type: auto, always or never (auto: on a terminal, unless NO_COLOR is set)."`
+	CRLF     bool   `group:"output" name:"crlf" help:"CSV: end lines in CRLF, as strict RFC 4180 readers want (LF by default)."`
+	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
+
+	// Selection
+	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" predictor:"rrtype" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
+	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
+	Until  string   `group:"selection" placeholder:"TIME" help:"Keep records first seen at or before TIME."`
+	Strict bool     `group:"selection" help:"With --since/--until: keep only records seen entirely inside the window."`
+	Limit  int      `group:"selection" placeholder:"N" help:"At most N records per indicator, after the filters (and after --sort); without --sort, fetching stops at N."`
+	Sort   string   `group:"selection" placeholder:"KEY,..." predictor:"sort" help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
+
+	// Filter
+	JQ      string `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
+	Raw     bool   `group:"filter" short:"r" name:"raw-output" help:"Write jq outputs that are strings without quotes, as jq -r."`
+	Slurp   bool   `group:"filter" short:"s" help:"Run the jq program once per indicator, on the array of its records (as jq -s, per indicator)."`
+	Arg     jqVars `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
+	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
+	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
+
 	// Connection
 	Host           string        `group:"connection" default:"www.circl.lu" env:"CIRCL_PDNS_HOST" placeholder:"HOST" help:"Host name or address of the CIRCL Passive DNS server."`
 	Port           int           `group:"connection" env:"CIRCL_PDNS_PORT" help:"Port of the server (default 443, or 80 with --http)."`
@@ -60,22 +84,6 @@ type grammar struct {
 	Verbose     bool    `group:"batch" short:"v" help:"Log each request (URL, status, bytes, duration, retries) and say a summary at the end, on standard error."`
 	NoProgress  bool    `group:"batch" help:"No progress bar (there is one only when standard error is a terminal)."`
 
-	// Selection
-	RRType []string `group:"selection" short:"t" name:"rrtype" sep:"," placeholder:"TYPE" predictor:"rrtype" env:"CIRCL_PDNS_RRTYPE" help:"Keep only records of these types (A,AAAA,NS...); with exactly one, the server is asked to filter too."`
-	Since  string   `group:"selection" placeholder:"TIME" help:"Keep records last seen at or after TIME."`
-	Until  string   `group:"selection" placeholder:"TIME" help:"Keep records first seen at or before TIME."`
-	Strict bool     `group:"selection" help:"With --since/--until: keep only records seen entirely inside the window."`
-	Limit  int      `group:"selection" placeholder:"N" help:"At most N records per indicator, after the filters (and after --sort); without --sort, fetching stops at N."`
-	Sort   string   `group:"selection" placeholder:"KEY,..." predictor:"sort" help:"Sort each indicator's records by time_first, time_last, count, rrname, rrtype, rdata; -KEY for descending."`
-
-	// Filter
-	JQ      string `group:"filter" short:"q" name:"jq" placeholder:"PROGRAM" help:"jq program run on every record (an object with \"query\"); its outputs replace the record."`
-	Raw     bool   `group:"filter" short:"r" name:"raw-output" help:"Write jq outputs that are strings without quotes, as jq -r."`
-	Slurp   bool   `group:"filter" short:"s" help:"Run the jq program once per indicator, on the array of its records (as jq -s, per indicator)."`
-	Arg     jqVars `group:"filter" name:"arg" placeholder:"NAME VALUE" help:"Set $NAME to the string VALUE in the jq program (repeatable)."`
-	ArgJSON jqVars `group:"filter" name:"argjson" placeholder:"NAME JSON" help:"Set $NAME to the JSON value in the jq program (repeatable)."`
-	JQEnv   bool   `group:"filter" name:"jq-env" help:"Let the jq program see the environment as $ENV (credentials are left out)."`
-
 	// Pivot
 	Pivot        int      `group:"pivot" placeholder:"N" help:"Follow what the records point to, N hops (1 to 5): a name's addresses and CNAME, NS, MX targets; an address's names."`
 	PivotTypes   []string `group:"pivot" sep:"," placeholder:"TYPE" predictor:"rrtype" default:"A,AAAA,CNAME,NS,MX" help:"Record types followed (default ${default})."`
@@ -89,15 +97,7 @@ type grammar struct {
 	StateDir   string        `group:"watch" placeholder:"DIR" env:"CIRCL_PDNS_STATE_DIR" help:"Where --new keeps what it printed (default $XDG_STATE_HOME/circl-pdns)."`
 	StatePrune time.Duration `group:"watch" placeholder:"AGE" help:"Forget the indicators not asked for AGE (e.g. 90d), then exit."`
 
-	// Output
-	Output   string `group:"output" short:"o" enum:"auto,${formats}" default:"auto" env:"CIRCL_PDNS_OUTPUT" help:"Output format: auto, ${formatnames}. auto is table on a terminal (without --jq), jsonl otherwise."`
-	NoHeader bool   `group:"output" help:"No header row in table and csv output."`
-	Report   string `group:"output" placeholder:"FILE" predictor:"file" help:"Also write an HTML report of the run to FILE: summaries, SVG timelines, records (self-contained, it opens offline)."`
-	Color    string `group:"output" enum:"auto,always,never" default:"auto" help:"Colour the timeline by record type: ${enum} (auto: on a terminal, unless NO_COLOR is set)."`
-	CRLF     bool   `group:"output" name:"crlf" help:"CSV: end lines in CRLF, as strict RFC 4180 readers want (LF by default)."`
-	Wide     bool   `group:"output" help:"Table: wrap long cells onto more lines instead of cutting them with an ellipsis."`
-
-	Completion string `placeholder:"SHELL" help:"Print the completion script for SHELL (bash, zsh or fish), then exit: see the README."`
+	Completion string `placeholder:"SHELL" predictor:"shell" help:"Print the completion script for SHELL (bash, zsh or fish), then exit: put eval \"$(circl-pdns --completion bash)\" in ~/.bashrc (zsh: ~/.zshrc; fish: circl-pdns --completion fish | source, in config.fish)."`
 	Man        bool   `help:"Print the manual page (roff; view it with: circl-pdns --man | man -l -), then exit."`
 	Version    bool   `help:"Print the version on one line (with -v, the build information too), then exit."`
 
@@ -105,15 +105,15 @@ type grammar struct {
 }
 
 var groups = []kong.Group{
+	{Key: "output", Title: "Output:"},
+	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, --new, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
+	{Key: "filter", Title: "Filter:"},
 	{Key: "connection", Title: "Connection:"},
 	{Key: "store", Title: "Store:", Description: "A team's own sensor dumps, indexed: import them once, then ask them as a server."},
 	{Key: "cache", Title: "Cache:"},
 	{Key: "batch", Title: "Batch:"},
-	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, --new, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
-	{Key: "filter", Title: "Filter:"},
 	{Key: "pivot", Title: "Pivot:", Description: "With --pivot, every record carries hop (0 for the given indicators) and via (the indicator whose answer led to it)."},
 	{Key: "watch", Title: "Watch:", Description: "With --new, a run prints what is new since the earlier runs: nothing on standard output when nothing is new, status 0 either way."},
-	{Key: "output", Title: "Output:"},
 }
 
 // Help is shown under the usage line of --help.

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/circl-pdns/circl-pdns/output"
 )
 
 func TestParseSeconds(t *testing.T) {
@@ -42,5 +44,21 @@ func TestHumanDuration(t *testing.T) {
 		if got := humanDuration(d); got != want {
 			t.Errorf("%v: %q, want %q", d, got, want)
 		}
+	}
+}
+
+// The manual page says what every format is: a new one cannot be left out.
+func TestManFormats(t *testing.T) {
+	have := map[string]bool{}
+	for _, f := range formatHelp {
+		have[f[0]] = true
+	}
+	for _, f := range append([]string{"auto"}, output.Formats...) {
+		if !have[f] {
+			t.Errorf("-o %s is not in the manual page's FORMATS", f)
+		}
+	}
+	if len(have) != len(output.Formats)+1 {
+		t.Errorf("the manual page's FORMATS has %d, the command %d", len(have), len(output.Formats)+1)
 	}
 }

@@ -3,7 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -27,7 +30,7 @@ func printMan(w io.Writer, app *kong.Kong) {
 		}
 		line(".fi")
 	}
-	line(`.TH CIRCL-PDNS 1 "" "circl-pdns %s" "User Commands"`, roffText(Version()))
+	line(`.TH CIRCL-PDNS 1 "%s" "circl-pdns %s" "User Commands"`, buildDate(), roffText(Version()))
 	line(".SH NAME")
 	line(`circl-pdns \- ask CIRCL Passive DNS what names and addresses resolved to`)
 	line(".SH SYNOPSIS")
@@ -56,6 +59,21 @@ func printMan(w io.Writer, app *kong.Kong) {
 		if f.Group == nil && !f.Hidden {
 			manFlag(&b, f)
 		}
+	}
+	line(".SH INDICATORS")
+	for _, p := range []string{
+		"An indicator is a domain name (an FQDN) or an IP address, given as an argument or on a line of standard input (blank lines and lines starting with # are skipped; one given twice is asked once).",
+		"Defanged forms are read as they are meant: example[.]com, example(dot)com, hxxps[://]example.com, 2001:db8[:]1. A URL or host:port is reduced to its host (https://www.example.com/login asks www.example.com); names are made lower case and internationalised names their A-label (bücher.example is xn--bcher-kva.example); addresses are written canonically (::ffff:192.0.2.1 is 192.0.2.1).",
+		"*.example.com asks for every name under example.com, which only a local store (--store) or dump (--source) answers.",
+		"Refused, each with its line or argument number, while the others go on: e-mail addresses, hashes, CIDR blocks, paths, other wildcards, a single label that is not a top-level domain, labels longer than 63 bytes or names longer than 253, control characters, invalid UTF-8, lines longer than 2048 bytes.",
+	} {
+		line(".PP")
+		line("%s", roffText(p))
+	}
+	line(".SH FORMATS")
+	line("Chosen with \\fB\\-o\\fR; records from the service are untrusted, and every format makes sure they cannot act on a terminal or a spreadsheet.")
+	for _, f := range formatHelp {
+		tagged("B", f[0], f[1])
 	}
 	line(".SH TIME FENCES")
 	verbatim(fences)
@@ -90,6 +108,13 @@ func printMan(w io.Writer, app *kong.Kong) {
 	tagged("I", "$XDG_CACHE_HOME/circl-pdns/", "The answer cache (--cache, --cache-dir): one gzip file of NDJSON per answer, 0600, in a directory made 0700.")
 	tagged("I", "$XDG_STATE_HOME/circl-pdns/", "What --new runs printed (--state-dir): one JSON file of record hashes per indicator and server, 0600, in a directory made 0700.")
 	tagged("I", "$XDG_DATA_HOME/circl-pdns/store.db", "The store --import fills when no --store is given: an SQLite file, 0600, in a directory made 0700, with store.db.lock beside it.")
+	line(".SH SHELL COMPLETION")
+	line("The command completes its flags, the values of \\-o, \\-t, \\-\\-sort and \\-\\-completion, and file names, once the shell is told to ask it:")
+	verbatim([]string{
+		`eval "$(circl-pdns --completion bash)"     # in ~/.bashrc`,
+		`eval "$(circl-pdns --completion zsh)"      # in ~/.zshrc`,
+		`circl-pdns --completion fish | source      # in ~/.config/fish/config.fish`,
+	})
 	line(".SH EXAMPLES")
 	verbatim(examples)
 	line(".SH SEE ALSO")
@@ -178,4 +203,39 @@ func roffLine(s string) string {
 		return `\&`
 	}
 	return roffText(s)
+}
+
+// formatHelp says what each output format is, for the manual page.
+var formatHelp = [][2]string{
+	{"auto", "table on a terminal (without --jq), jsonl otherwise."},
+	{"jsonl", "One JSON object per record: \"query\" (the indicator asked; with --pivot, \"hop\" and \"via\"), then every member as the server sent it. With --jq, each output of the program."},
+	{"table", "For people: a heading per indicator, then RRNAME, TYPE, RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), fitted to the terminal's width (two lines a record below 72 columns, a block below 40); --wide wraps long text instead of cutting it."},
+	{"text", "One line a record (a line a value), as dig prints them, with the dates, the span and the count in a comment: for grep."},
+	{"csv", "RFC 4180: query, rrname, rrtype, rdata, count, time_first, time_last (RFC 3339), and hop, via with --pivot; cells a spreadsheet would run as formulas are made inert."},
+	{"threatq", "One ThreatQ indicator object per indicator asked: each rrtype a \"Resource Type\" attribute, each rdata value a \"Resource Data\" one, and the names and addresses the records point to as related indicators."},
+	{"misp", "One MISP event for the run: a passive-dns object per record (the MISP template's relations), an attribute per indicator asked."},
+	{"stix", "One STIX 2.1 bundle: domain-name, ipv4-addr and ipv6-addr observables, and an observed-data per record."},
+	{"timeline", "A bar per row (type and rdata, or the names of an address) from first to last seen, on one time axis for the run, with the count."},
+	{"dot", "The graph of names and addresses the records draw, for Graphviz (dot -Tsvg); the indicators asked are doubled, hubs grey."},
+	{"graph", "The same graph as Cytoscape.js elements (JSON), every record member on its edges."},
+}
+
+// buildDate is the date of the manual page: that of the commit the command
+// was built from, or else of the command's file.
+func buildDate() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+					return t.UTC().Format(time.DateOnly)
+				}
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			return fi.ModTime().UTC().Format(time.DateOnly)
+		}
+	}
+	return time.Now().UTC().Format(time.DateOnly)
 }
