@@ -43,6 +43,7 @@ type graphNode struct {
 	address bool
 	given   bool
 	hub     bool
+	asked   bool // its answer is in the run
 }
 
 type graphEdge struct {
@@ -134,6 +135,38 @@ func (g *graph) end(q pdns.Indicator) {
 	n := g.nodes.at(int(g.node(q.Value, q.Hop)))
 	n.given = n.given || q.Hop == 0
 	n.hub = n.hub || q.Hub
+	n.asked = true
+}
+
+// fold decides what a drawing of the graph shows, so that a hub (a
+// parking address, a CDN) is one node, not a ribbon of hundreds: the nodes
+// asked (whose answers are in the run), and those linked to an asked node
+// that is no hub. A node met only through a hub is folded into it: behind
+// counts them, each once.
+func (g *graph) fold() (drawn []bool, behind []int) {
+	n := g.nodes.len()
+	drawn, behind = make([]bool, n), make([]int, n)
+	for i := range n {
+		drawn[i] = g.nodes.at(i).asked
+	}
+	pairs := func(e *graphEdge) [2][2]int32 { return [2][2]int32{{e.from, e.to}, {e.to, e.from}} }
+	for i := range g.edges.len() {
+		for _, p := range pairs(g.edges.at(i)) {
+			if other := g.nodes.at(int(p[1])); !drawn[p[0]] && other.asked && !other.hub {
+				drawn[p[0]] = true
+			}
+		}
+	}
+	counted := make([]bool, n)
+	for i := range g.edges.len() {
+		for _, p := range pairs(g.edges.at(i)) {
+			if !drawn[p[0]] && !counted[p[0]] && g.nodes.at(int(p[1])).hub {
+				behind[p[1]]++
+				counted[p[0]] = true
+			}
+		}
+	}
+	return drawn, behind
 }
 
 // graphWriter gathers the graph of the run, for a writer that writes it
@@ -158,6 +191,7 @@ func (d *Dot) Close() error {
 	if d.g.nodes.len() == 0 { // given no answer (--new, nothing new): nothing
 		return nil
 	}
+	drawn, behind := d.g.fold() // a hub is one node, as in the report
 	bw := bufio.NewWriter(d.w)
 	fmt.Fprintln(bw, "digraph pdns {")
 	fmt.Fprintln(bw, `  graph [rankdir=LR, fontname="Helvetica"];`)
@@ -165,6 +199,9 @@ func (d *Dot) Close() error {
 	fmt.Fprintln(bw, `  edge [fontname="Helvetica", fontsize=8];`)
 	for i := range d.g.nodes.len() {
 		n := d.g.nodes.at(i)
+		if !drawn[i] {
+			continue
+		}
 		attrs := []string{"label=" + dotQuote(n.id)}
 		if n.address {
 			attrs = append(attrs, "shape=box")
@@ -175,13 +212,20 @@ func (d *Dot) Close() error {
 			attrs = append(attrs, "peripheries=2", "penwidth=2")
 		}
 		if n.hub {
-			attrs = append(attrs, "style=filled", `fillcolor="#dddddd"`, "xlabel="+dotQuote("hub"))
+			hub := "hub"
+			if behind[i] > 0 {
+				hub = fmt.Sprintf("hub, %d more", behind[i])
+			}
+			attrs = append(attrs, "style=filled", `fillcolor="#dddddd"`, "xlabel="+dotQuote(hub))
 		}
 		fmt.Fprintf(bw, "  %s [%s];\n", dotQuote(n.id), strings.Join(attrs, ", "))
 	}
 	for i := range d.g.edges.len() {
-		source, target, label := d.g.ends(d.g.edges.at(i))
 		e := d.g.edges.at(i)
+		if !drawn[e.from] || !drawn[e.to] {
+			continue // to a name folded into its hub
+		}
+		source, target, label := d.g.ends(e)
 		if ds := dates(e.first, e.last); ds != "" {
 			label += `\n` + ds
 		}

@@ -108,7 +108,7 @@ func (rp *Report) Close() error {
 		graphSVG = rp.graphSVG()
 	}
 	return reportPage.Execute(rp.w, map[string]any{
-		"Made": rp.made.Format("2006-01-02 15:04 UTC"), "Answers": views, "Graph": graphSVG,
+		"Made": rp.made.Format("2006-01-02 15:04 UTC"), "Answers": views, "Graph": graphSVG, "Indicators": Plural(len(views), "indicator"),
 	})
 }
 
@@ -117,17 +117,19 @@ func (rp *Report) Close() error {
 func svgText(s string) string { return template.HTMLEscapeString(Terminal(s)) }
 
 // timelineSVG draws rows on one axis from lo to hi: a line from first to
-// last seen, thicker for more sightings a day, a dot for one instant.
+// last seen, thicker for more sightings a day, a dot for one instant; each
+// with a tooltip (its title) that says it all, and a label cut to its room.
 func timelineSVG(rows []spanRow, lo, hi int64, byRData bool) template.HTML {
 	const labelW, plotW, rowH, top = 260, 640, 16, 22
+	const charW = 6.7             // of the 11px monospace font
+	labelChars := labelW/charW - 2 // "TYPE label" within labelW, a little gap after it
 	height := top + rowH*len(rows) + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, labelW+plotW+20, height)
 	x := func(t int64) float64 { return labelW + float64(t-lo)/float64(hi-lo)*plotW }
-	start, end := time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-	for y := start.Year() + 1; y <= end.Year(); y++ {
-		t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="14" x2="%.1f" y2="%d" class="tick"/><text x="%.1f" y="11" class="year">%d</text>`, x(t), x(t), height, x(t)+2, y)
+	marks, _ := ticks(lo, hi, func(label string) int { return int(plotW / (float64(len(label))*charW + 12)) })
+	for _, tk := range marks {
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="14" x2="%.1f" y2="%d" class="tick"/><text x="%.1f" y="11" class="year">%s</text>`, x(tk.at), x(tk.at), height, x(tk.at)+2, tk.label)
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -136,21 +138,23 @@ func timelineSVG(rows []spanRow, lo, hi int64, byRData bool) template.HTML {
 		if !byRData {
 			label = r.RRName()
 		}
-		if len(label) > 60 {
-			label = label[:60] + "…"
+		title := svgText(r.RRType() + " " + label + ": " + timeText(r.First, timeLayout) + " .. " + timeText(r.Last, timeLayout))
+		if r.Count != 0 {
+			title += svgText(", count " + strconv.FormatInt(r.Count, 10))
 		}
-		fmt.Fprintf(&b, `<text x="4" y="%d" class="label">%s %s</text>`, y+4, svgText(r.RRType()), svgText(label))
+		text := cut(Terminal(r.RRType()+" "+label), int(labelChars))
+		fmt.Fprintf(&b, `<text x="4" y="%d" class="label">%s<title>%s</title></text>`, y+4, template.HTMLEscapeString(text), title)
 		if r.First == 0 && r.Last == 0 {
 			continue
 		}
 		cls := "t-" + strings.ToLower(svgText(r.RRType()))
 		if r.Last <= r.First {
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="3.5" class="%s"/>`, x(r.First), y, cls)
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="3.5" class="%s"><title>%s</title></circle>`, x(r.First), y, cls, title)
 			continue
 		}
 		days := math.Max(float64(r.Last-r.First)/86400, 1)
 		width := 1.5 + math.Min(6, math.Log2(1+float64(r.Count)/days)*2) // by count a day
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-width="%.1f" class="%s"/>`, x(r.First), y, math.Max(x(r.Last), x(r.First)+1), y, width, cls)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-width="%.1f" class="%s"><title>%s</title></line>`, x(r.First), y, math.Max(x(r.Last), x(r.First)+1), y, width, cls, title)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from escaped text only
@@ -161,47 +165,15 @@ func timelineSVG(rows []spanRow, lo, hi int64, byRData bool) template.HTML {
 // only through a hub (never asked) are not drawn: the hub says how many.
 func (rp *Report) graphSVG() template.HTML {
 	g := rp.graph
-	asked := map[string]bool{}
-	for _, a := range rp.answers {
-		asked[a.q.Value] = true
-	}
-	hub := map[string]bool{}
-	for i := range g.nodes.len() {
-		n := g.nodes.at(i)
-		hub[n.id] = n.hub
-	}
-	// a node is drawn if asked, or linked to an asked node that is no hub
-	drawn := map[string]bool{}
-	behind := map[string]int{} // hub -> names drawn only through it
-	for i := range g.nodes.len() {
-		n := g.nodes.at(i)
-		drawn[n.id] = asked[n.id]
-	}
-	for i := range g.edges.len() {
-		source, target, _ := g.ends(g.edges.at(i))
-		for _, pair := range [][2]string{{source, target}, {target, source}} {
-			if n, other := pair[0], pair[1]; !drawn[n] && asked[other] && !hub[other] {
-				drawn[n] = true
-			}
-		}
-	}
-	for i := range g.edges.len() {
-		source, target, _ := g.ends(g.edges.at(i))
-		for _, pair := range [][2]string{{source, target}, {target, source}} {
-			if n, other := pair[0], pair[1]; !drawn[n] && hub[other] {
-				behind[other]++
-				drawn[n+"\x00counted"] = true
-			}
-		}
-	}
-	const colW, rowH, nodeW = 230, 26, 200
+	drawn, behind := g.fold()
+	const colW, rowH, nodeW = 290, 26, 200 // a gap of 90 between columns, for the edges and their types
 	col := map[int]int{}
 	type pos struct{ x, y int }
 	at := map[string]pos{}
 	maxRows := 0
 	for i := range g.nodes.len() {
 		n := g.nodes.at(i)
-		if !drawn[n.id] {
+		if !drawn[i] {
 			continue
 		}
 		h := int(n.hop)
@@ -215,7 +187,9 @@ func (rp *Report) graphSVG() template.HTML {
 	width := 20 + len(col)*colW
 	height := 20 + maxRows*rowH
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, width, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, width+60, height)
+	// an arrow at the end of each edge: from the record's name to what it points to
+	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>`)
 	for i := range g.edges.len() {
 		source, target, rrtype := g.ends(g.edges.at(i))
 		s, okS := at[source]
@@ -223,14 +197,28 @@ func (rp *Report) graphSVG() template.HTML {
 		if !okS || !okT {
 			continue
 		}
-		if t.x < s.x { // draw left to right, whichever way the record points
-			s, t = t, s
-		}
-		x1, x2 := s.x+nodeW, t.x
-		if s.x == t.x { // the same column: from its right side, looping out
+		y1, y2 := s.y+9, t.y+9
+		var x1, x2 int
+		var path string
+		switch {
+		case t.x > s.x: // to the right
+			x1, x2 = s.x+nodeW, t.x
+			path = fmt.Sprintf("M %d %d L %d %d", x1, y1, x2, y2)
+		case t.x < s.x: // back to the left
+			x1, x2 = s.x, t.x+nodeW
+			path = fmt.Sprintf("M %d %d L %d %d", x1, y1, x2, y2)
+		default: // the same column: out on the right, and back
 			x1, x2 = s.x+nodeW, t.x+nodeW
+			bulge := 30 + abs(y2-y1)/4
+			path = fmt.Sprintf("M %d %d C %d %d, %d %d, %d %d", x1, y1, x1+bulge, y1, x2+bulge, y2, x2, y2)
 		}
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="edge"><title>%s</title></line>`, x1, s.y+9, x2, t.y+9, svgText(rrtype+" "+source+" → "+target))
+		title := svgText(rrtype + ": " + source + " → " + target)
+		fmt.Fprintf(&b, `<path d="%s" class="edge" marker-end="url(#arrow)"><title>%s</title></path>`, path, title)
+		lx, ly := x1+(x2-x1)*3/4, y1+(y2-y1)*3/4-2 // near the end it points to: apart from its siblings
+		if x1 == x2 {
+			lx += 24 + abs(y2-y1)/8
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="edgelabel">%s<title>%s</title></text>`, lx, ly, svgText(rrtype), title)
 	}
 	for i := range g.nodes.len() {
 		n := g.nodes.at(i)
@@ -250,7 +238,7 @@ func (rp *Report) graphSVG() template.HTML {
 		}
 		label := n.id
 		if n.hub {
-			label += fmt.Sprintf(" (hub, %d more)", behind[n.id])
+			label += fmt.Sprintf(" (hub, %d more)", behind[i])
 		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="18" rx="4" class="%s"/><text x="%d" y="%d" class="nodelabel">%s</text>`, p.x, p.y, nodeW, cls, p.x+6, p.y+13, svgText(label))
 	}
@@ -278,14 +266,15 @@ line[class^="t-"], circle[class^="t-"] { stroke: #777; fill: #777; stroke-lineca
 line.t-a, circle.t-a { stroke: #2a7; fill: #2a7; } line.t-aaaa, circle.t-aaaa { stroke: #0aa; fill: #0aa; }
 line.t-cname, circle.t-cname { stroke: #c90; fill: #c90; } line.t-ns, circle.t-ns { stroke: #a3a; fill: #a3a; }
 line.t-mx, circle.t-mx { stroke: #36c; fill: #36c; } line.t-txt, circle.t-txt { stroke: #999; fill: #999; }
-.edge { stroke: #999; } .node { fill: #fff; stroke: #555; } .address { fill: #eef; }
+line.t-soa, circle.t-soa { stroke: #c33; fill: #c33; } line.t-ptr, circle.t-ptr { stroke: #6a3; fill: #6a3; }
+.edge { stroke: #999; fill: none; } .arrowhead { fill: #999; } .edgelabel { fill: #777; font-size: 9px; text-anchor: middle; } .node { fill: #fff; stroke: #555; } .address { fill: #eef; }
 .given { stroke-width: 2.5; } .hub { fill: #ddd; } .nodelabel { fill: #222; }
 .more { color: #666; font-style: italic; }
 </style>
 </head>
 <body>
 <h1>circl-pdns report</h1>
-<p class="summary">{{len .Answers}} indicators, made {{.Made}}. Times are UTC.</p>
+<p class="summary">{{.Indicators}}, made {{.Made}}. Times are UTC.</p>
 {{if .Graph}}<h2>Pivot graph</h2>
 {{.Graph}}{{end}}
 {{range .Answers}}
@@ -303,3 +292,10 @@ line.t-mx, circle.t-mx { stroke: #36c; fill: #36c; } line.t-txt, circle.t-txt { 
 </body>
 </html>
 `))
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

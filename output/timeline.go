@@ -55,7 +55,7 @@ const (
 )
 
 var typeColor = map[string]string{
-	"A": "32", "AAAA": "36", "CNAME": "33", "NS": "35", "MX": "34", "PTR": "32", "TXT": "37", "SOA": "37",
+	"A": "32", "AAAA": "36", "CNAME": "33", "NS": "35", "MX": "34", "PTR": "32", "TXT": "37", "SOA": "31",
 }
 
 func (t *Timeline) Close() error {
@@ -128,35 +128,26 @@ func (t *Timeline) Close() error {
 	return bw.Flush()
 }
 
-// axis is the time axis, barW wide: years as ticks, or months when the
-// span is short, labelled where there is room.
+// axis is the time axis, barW wide: a tick (┼) at each even step that
+// fits with its label (ticks), every tick labelled.
 func (t *Timeline) axis(lo, hi int64, barW int) string {
 	line := []rune(strings.Repeat("─", barW))
-	start, end := time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-	step := func(tm time.Time) time.Time { return tm.AddDate(1, 0, 0) }
-	first := time.Date(start.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
-	layout := "2006"
-	if end.Sub(start) < 2*365*24*time.Hour {
-		step = func(tm time.Time) time.Time { return tm.AddDate(0, 1, 0) }
-		first = time.Date(start.Year(), start.Month()+1, 1, 0, 0, 0, 0, time.UTC)
-		layout = "2006-01"
-	}
-	free := 0 // the first column a label may start at
-	if l := []rune(start.Format(layout)); len(l) < barW {
-		copy(line, l) // where the axis starts
-		free = len(l) + 1
-	}
-	for tm := first; tm.Before(end); tm = step(tm) {
-		x := int(float64(tm.Unix()-lo) / float64(hi-lo) * float64(barW-1))
-		if x < 0 || x >= barW || x < free-1 { // not over a label
+	at := func(ts int64) int { return int(float64(ts-lo) / float64(hi-lo) * float64(barW-1)) }
+	marks, layout := ticks(lo, hi, func(label string) int { return barW / (len(label) + 2) })
+	drawn := 0
+	for _, tk := range marks {
+		x := at(tk.at)
+		label := []rune(tk.label)
+		if x < 0 || x+1+len(label) > barW { // the last one, too near the end
 			continue
 		}
 		line[x] = '┼'
-		label := []rune(tm.Format(layout))
-		if x+1 >= free && x+1+len(label) <= barW {
-			copy(line[x+1:], label)
-			free = x + 1 + len(label) + 1
-		}
+		copy(line[x+1:], label)
+		drawn++
+	}
+	if start := []rune(time.Unix(lo, 0).UTC().Format(layout)); drawn == 0 && len(start) < barW {
+		line[0] = '┼' // no mark fits: where the axis starts
+		copy(line[1:], start)
 	}
 	return string(line)
 }
