@@ -121,7 +121,7 @@ func svgText(s string) string { return template.HTMLEscapeString(Terminal(s)) }
 // with a tooltip (its title) that says it all, and a label cut to its room.
 func timelineSVG(rows []spanRow, lo, hi int64, byRData bool) template.HTML {
 	const labelW, plotW, rowH, top = 260, 640, 16, 22
-	const charW = 6.7             // of the 11px monospace font
+	const charW = 6.7              // of the 11px monospace font
 	labelChars := labelW/charW - 2 // "TYPE label" within labelW, a little gap after it
 	height := top + rowH*len(rows) + 8
 	var b strings.Builder

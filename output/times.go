@@ -81,10 +81,14 @@ var tickSteps = []struct {
 }
 
 func truncHours(n int) func(time.Time) time.Time {
-	return func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), t.Hour()/n*n, 0, 0, 0, time.UTC) }
+	return func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour()/n*n, 0, 0, 0, time.UTC)
+	}
 }
 
-func truncDays(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func truncDays(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 func truncMonths(n int) func(time.Time) time.Time {
 	return func(t time.Time) time.Time {
