@@ -25,7 +25,7 @@ import (
 )
 
 // The benchmarks drive the whole command, in-process, against the fake
-// server on loopback; see the README's performance section.
+// server on loopback; see docs/performance.md.
 
 const bigRecords = 200_000
 

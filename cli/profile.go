@@ -6,8 +6,8 @@ import (
 )
 
 // profile writes a CPU profile of the run to the file named by
-// $CIRCL_PDNS_CPUPROFILE, if set (for `go tool pprof`; see the README's
-// performance section). It returns what stops it.
+// $CIRCL_PDNS_CPUPROFILE, if set (for `go tool pprof`; see
+// docs/performance.md). It returns what stops it.
 func profile() (stop func()) {
 	path := os.Getenv("CIRCL_PDNS_CPUPROFILE")
 	if path == "" {

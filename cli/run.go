@@ -18,7 +18,7 @@ import (
 func (c *command) run(ctx context.Context, in *pdns.Reader) int {
 	if c.holds && os.Getenv("GOGC") == "" {
 		// What it holds is most of the heap: collect at 1.5 times it
-		// rather than twice, for a little more time (README, Performance).
+		// rather than twice, for a little more time (docs/performance.md).
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
 	if c.closer != nil {
