@@ -58,7 +58,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		kong.ExplicitGroups(groups),
 		kong.Resolvers(cfg),
 		kong.Bind(cfg),
-		kong.Vars{"formats": strings.Join(output.Formats, ","), "formatnames": strings.Join(output.Formats, ", ")},
+		kong.Vars{"formats": strings.Join(output.Formats, ","), "formatnames": strings.Join(output.Formats, ", "), "inputformats": "auto, " + strings.Join(pdns.LogFormatNames(), ", ")},
 		kong.WithHyphenPrefixedParameters(true),                            // --sort -time_last, --argjson n -1
 		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), secondsMapper{}), // --timeout 5 is 5s
 	)

@@ -32,6 +32,7 @@ func completeFromShell(parser *kong.Kong) {
 		kongplete.WithPredictor("file", complete.PredictFiles("*")),
 		kongplete.WithPredictor("rrtype", complete.PredictSet(pdns.TypeNames()...)),
 		kongplete.WithPredictor("sort", complete.PredictSet(sortKeys...)),
+		kongplete.WithPredictor("format", complete.PredictSet(append([]string{"auto"}, pdns.LogFormatNames()...)...)),
 		kongplete.WithPredictor("shell", complete.PredictSet(slices.Sorted(maps.Keys(completionScripts))...)),
 		kongplete.WithExitFunc(func(code int) { panic(exitRequest(code)) }),
 	)

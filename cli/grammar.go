@@ -66,7 +66,9 @@ type grammar struct {
 
 	// Store
 	Store  string `group:"store" placeholder:"PATH" predictor:"file" env:"CIRCL_PDNS_STORE" help:"Answer from the local store at PATH (an SQLite file that --import fills) instead of a server: by index, and *.name for every name under a domain."`
-	Import bool   `group:"store" help:"Load the COF dumps given as arguments (- or none: standard input; gzip is recognised) into the store (--store, default $XDG_DATA_HOME/circl-pdns/store.db), merging records, then exit."`
+	Import bool   `group:"store" help:"Load the files given as arguments (- or none: standard input; gzip is recognised) into the store (--store, default $XDG_DATA_HOME/circl-pdns/store.db), merging records, then exit: COF dumps, and DNS logs (Zeek's dns.log, Suricata's EVE JSON, passivedns), each recognised by its content. What was imported before is not counted again; a log that has grown is read from where the last import stopped."`
+	Format string `group:"store" placeholder:"FORMAT" default:"auto" predictor:"format" help:"With --import: the format of the files, when it cannot be told from them: ${inputformats}, or passivedns:LETTERS (the letters given to passivedns -f)."`
+	Sensor string `group:"store" placeholder:"NAME" help:"With --import: the sensor_id of the records made of DNS logs."`
 
 	// Cache
 	Cache      bool          `group:"cache" env:"CIRCL_PDNS_CACHE" help:"Keep whole answers on disk and answer from them while they are fresh."`

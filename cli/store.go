@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -43,6 +46,11 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v\n", err)
 		return exitUsage
 	}
+	format, err := pdns.ParseInputFormat(g.Format)
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: --format: %v (see --help)\n", err)
+		return exitUsage
+	}
 	dumps, total, err := openDumps(g.Indicators, stdin)
 	defer func() {
 		for _, d := range dumps {
@@ -68,6 +76,7 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	}
 	defer im.Rollback()
 	im.MaxRecordBytes = g.MaxRecordBytes
+	im.Format, im.SensorID = format, g.Sensor
 
 	var bar *progressbar.ProgressBar // the bytes read, out of the files' size
 	if wantProgress(g, stderr) {
@@ -97,8 +106,21 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		say("circl-pdns: --import: %v: nothing was imported into %s\n", err, path)
 		return exitFailed
 	}
+	im.Done = func(st store.InputStats) {
+		if line := inputLine(st); line != "" {
+			say("circl-pdns: %s\n", line)
+		}
+	}
+	given := 0 // inputs given up on
 	for _, d := range dumps {
-		if err := im.Read(ctx, d.name, d); err != nil {
+		err := im.ReadInput(ctx, store.Input{Name: d.name, R: d, File: d.file})
+		var ie *store.InputError
+		if errors.As(err, &ie) && ctx.Err() == nil {
+			say("circl-pdns: --import: %v: nothing of it was imported\n", err)
+			given++
+			continue
+		}
+		if err != nil {
 			return failed(err)
 		}
 	}
@@ -111,20 +133,52 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		imported = output.Grouped(st.Read-st.Refused) + " of " + imported
 		refused = "; " + output.Grouped(st.Refused) + " refused"
 	}
+	if st.BadLines > 0 {
+		refused += "; " + output.Plural(st.BadLines, "bad line")
+	}
 	say("circl-pdns: imported %s into %s: %s new, %s merged%s\n", imported, path, output.Grouped(st.New), output.Grouped(st.Merged), refused)
 	if st.Saturated > 0 {
 		say("circl-pdns: warning: the counts of %s reached %d, the largest count: they stay there\n", output.Plural(st.Saturated, "record"), int64(pdns.MaxCount))
 	}
-	if st.Refused > 0 {
+	if st.Refused > 0 || st.BadLines > 0 || given > 0 {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// inputLine says what one input of an import held, when there is more to
+// say than its records (a dump's are in the summary): a log's lines and
+// what of them was not stored, what an earlier import read of it, a last
+// line left for the next import.
+func inputLine(st store.InputStats) string {
+	var parts []string
+	if st.Again {
+		return fmt.Sprintf("%s: imported before (as %s): nothing new", st.Name, output.Terminal(st.Since))
+	}
+	if st.Before > 0 {
+		parts = append(parts, fmt.Sprintf("read from byte %s on (imported before up to there, as %s)", output.Grouped(int(st.Before)), output.Terminal(st.Since)))
+	}
+	if st.Format != pdns.FormatCOF {
+		line := fmt.Sprintf("%s, %s: %s", st.Format.Title(), output.Plural(st.Log.Lines, "line"), output.Plural(st.Records, "record"))
+		if skipped := st.Log.Skipped(output.Grouped); skipped != "" {
+			line += "; not stored: " + skipped
+		}
+		parts = append(parts, line)
+	}
+	if st.Held > 0 {
+		parts = append(parts, "its last line has no end yet: left for the next import")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return st.Name + ": " + strings.Join(parts, "; ")
 }
 
 // dump is one file to import, or standard input.
 type dump struct {
 	io.ReadCloser
 	name string // for messages
+	file string // device:inode, for the store's memory of imports
 }
 
 // openDumps opens the dumps named (standard input for none, or "-"), all
@@ -138,15 +192,22 @@ func openDumps(names []string, stdin io.Reader) ([]dump, int64, error) {
 	var total int64
 	for _, name := range names {
 		if name == "-" {
-			dumps, total = append(dumps, dump{io.NopCloser(stdin), "standard input"}), -1
+			dumps, total = append(dumps, dump{ReadCloser: io.NopCloser(stdin), name: "standard input"}), -1
 			continue
 		}
 		f, err := os.Open(name)
 		if err != nil {
 			return dumps, 0, err
 		}
-		dumps = append(dumps, dump{f, output.Terminal(name)})
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && total >= 0 {
+		d := dump{ReadCloser: f, name: output.Terminal(name)}
+		fi, err := f.Stat()
+		if err == nil {
+			if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+				d.file = fmt.Sprintf("%d:%d", sys.Dev, sys.Ino)
+			}
+		}
+		dumps = append(dumps, d)
+		if err == nil && fi.Mode().IsRegular() && total >= 0 {
 			total += fi.Size()
 		} else {
 			total = -1

@@ -335,6 +335,9 @@ func newSelection(g *grammar, now time.Time) (*query.Selection, error) {
 	if !sel.Since.IsZero() && !sel.Until.IsZero() && sel.Until.Before(sel.Since) {
 		return nil, usageError{fmt.Errorf("--until %s is before --since %s", g.Until, g.Since)}
 	}
+	if g.Format != "auto" || g.Sensor != "" {
+		return nil, usageError{errors.New("--format and --sensor are for --import")}
+	}
 	if g.Strict && sel.Since.IsZero() && sel.Until.IsZero() {
 		return nil, usageError{errors.New("--strict needs --since or --until")}
 	}

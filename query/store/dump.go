@@ -61,11 +61,16 @@ func (f *Dump) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) er
 // dumpError is what ended the reading of the dump named name early: an
 // error of pdns.RecordReader.Next other than io.EOF and a *pdns.BadRecordError.
 func dumpError(name string, err error) error {
+	return fmt.Errorf("%s: %w", name, fileError(err))
+}
+
+// fileError says what ended the reading of a file early (dumpError).
+func fileError(err error) error {
 	switch {
 	case errors.As(err, new(*pdns.AnswerError)):
-		return fmt.Errorf("%s: the file is %v", name, err)
+		return fmt.Errorf("the file is %v", err)
 	case err == pdns.ErrCut:
-		return fmt.Errorf("%s: the file ends inside a record", name)
+		return errors.New("the file ends inside a record")
 	}
-	return fmt.Errorf("%s: %w", name, err)
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -19,11 +20,14 @@ import (
 
 // ImportStats says what an import did.
 type ImportStats struct {
-	Read    int   // records read (the refused ones too)
-	New     int   // rows added to the store
-	Merged  int   // records merged into a row: one already there, or one read before
-	Refused int   // bad records, skipped
-	Bytes   int64 // bytes read from the dumps (compressed, for a gzip file)
+	Read    int // records read (the refused ones too)
+	New     int // rows added to the store
+	Merged  int // records merged into a row: one already there, or one read before
+	Refused int // bad records, skipped
+	// BadLines are the lines of logs that could not be read, or whose
+	// answers were refused: skipped.
+	BadLines int
+	Bytes    int64 // bytes read from the dumps (compressed, for a gzip file)
 	// Saturated is how many rows' counts reached pdns.MaxCount with this
 	// import: their sum stops there.
 	Saturated int
@@ -43,6 +47,13 @@ type Import struct {
 	Problem func(error)
 	// Progress, if set, receives the counts every importBatch records.
 	Progress func(ImportStats)
+	// Format is the format of the inputs; FormatUnknown (the default):
+	// each is recognised by its content.
+	Format pdns.InputFormat
+	// SensorID, if set, is the sensor_id of the records made of logs.
+	SensorID string
+	// Done, if set, receives what each input held once it is read.
+	Done func(InputStats)
 
 	lock      *os.File
 	conn      *sql.Conn
@@ -140,6 +151,9 @@ func (im *Import) begin(ctx context.Context) (err error) {
 	if im.tx, err = im.conn.BeginTx(ctx, nil); err != nil {
 		return err
 	}
+	if err := im.migrate(ctx); err != nil {
+		return err
+	}
 	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&im.maxID); err != nil {
 		return err
 	}
@@ -162,33 +176,178 @@ func rowsOf(n, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
-// Read imports one dump, named name in messages: COF records in any layout
-// the record stage reads, gzip-compressed or not. The records are decoded
-// in a goroutine of their own while the store writes the ones before.
+// Input is one input of an import: a COF dump or a DNS log.
+type Input struct {
+	Name string // for messages
+	R    io.Reader
+	File string // the file's identity (device:inode), or "" for standard input
+}
+
+// InputStats say what one input held and what was done with it.
+type InputStats struct {
+	Name    string
+	Format  pdns.LogFormat
+	Log     pdns.LogStats // a log's lines, and what of them was not stored
+	Records int           // records read (a dump), records made of the observations (a log); refused ones too
+	Refused int           // bad records, bad lines
+	Text    int64         // bytes of its text (after gzip)
+	Before  int64         // of them, read by an earlier import: skipped
+	Held    int           // bytes of a last line without its end, left for the next import
+	Again   bool          // all of it was imported before: nothing was done
+	Since   string        // the earlier import it extends or repeats: its name
+}
+
+// InputError is an input given up on: nothing of it was imported, and the
+// import goes on with the others.
+type InputError struct {
+	Name string
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.Name + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Read imports one input, named name in messages (ReadInput).
 func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
+	return im.ReadInput(ctx, Input{Name: name, R: r})
+}
+
+// ReadInput imports one input: a COF dump in any layout the record stage
+// reads, or a DNS log (Zeek, Suricata, passivedns), told apart by their
+// content (Format forces one); gzip-compressed or not. Its records are
+// written within the import's transaction, in a savepoint of its own: an
+// input that cannot be read (an *InputError) leaves nothing of it, and the
+// import goes on. An input the store imported before is skipped, and a
+// log that has grown since is read from where the last import stopped
+// (memory.go).
+func (im *Import) ReadInput(ctx context.Context, in Input) (err error) {
+	if _, err := im.tx.ExecContext(ctx, `SAVEPOINT input`); err != nil {
+		return err
+	}
+	saved := *im
+	st, err := im.read(ctx, in)
+	im.stats.Bytes += im.dumpBytes
+	im.dumpBytes = 0
+	if err != nil || st.Again {
+		bytesRead := im.stats.Bytes
+		im.stats, im.staged, im.maxID = saved.stats, saved.staged, saved.maxID
+		im.stats.Bytes = bytesRead
+		if _, rbErr := im.tx.ExecContext(ctx, `ROLLBACK TO input; RELEASE input`); rbErr != nil && err == nil {
+			err = rbErr
+		}
+	} else {
+		_, err = im.tx.ExecContext(ctx, `RELEASE input`)
+	}
+	if err == nil && im.Done != nil {
+		im.Done(st)
+	}
+	return err
+}
+
+// read reads one input; an error of the input itself is an *InputError.
+func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error) {
+	st.Name = in.Name
+	inputErr := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return err
+		}
+		return &InputError{Name: in.Name, Err: err}
+	}
+	counted := &countingReader{r: in.R}
+	br := bufio.NewReaderSize(counted, 64<<10)
+	var text io.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return st, inputErr(fmt.Errorf("gzip: %w", err))
+		}
+		defer zr.Close()
+		text = zr
+	}
+	c, err := newContent(text)
+	if err != nil {
+		return st, inputErr(err)
+	}
+	format := im.Format
+	if format.Format == pdns.FormatUnknown {
+		if format.Format, err = pdns.SniffLog(c.head); err != nil {
+			return st, inputErr(err)
+		}
+	}
+	st.Format = format.Format
+	marks, err := im.marksFor(ctx, c.head, format.Format.String())
+	if err != nil {
+		return st, err
+	}
+	c.lines = format.Format != pdns.FormatCOF
+	if c.lines {
+		c.resume(marks)
+	}
+	progress := func() { im.dumpBytes = counted.n.Load() }
+	if format.Format == pdns.FormatCOF {
+		err = im.readDump(ctx, in.Name, c, &st, progress)
+	} else {
+		err = im.readLog(ctx, in.Name, c, format, &st, progress)
+	}
+	if err != nil {
+		return st, inputErr(err)
+	}
+	points := c.end()
+	st.Text, st.Before, st.Held = c.off, c.done, c.tail
+	for _, m := range marks {
+		if format.Format == pdns.FormatCOF && m.end() == c.off && m.points[len(m.points)-1] == points[len(points)-1] {
+			c.done = c.off // the same dump, whole
+		}
+		if m.end() == c.done || m.end() <= c.done && st.Since == "" {
+			st.Since = m.name
+		}
+	}
+	if st.Before = c.done; c.off == c.done && c.off > 0 {
+		st.Again = true // nothing new: nothing to remember either
+		return st, nil
+	}
+	if c.off == 0 {
+		return st, nil
+	}
+	return st, im.remember(ctx, c.head, points, in, format.Format.String())
+}
+
+// readDump reads a COF dump: its records decoded in a goroutine of their
+// own while the store writes the ones before.
+func (im *Import) readDump(ctx context.Context, name string, c *content, st *InputStats, progress func()) error {
 	chunks := make(chan *importChunk, 4)
 	stop := make(chan struct{})
 	defer close(stop)
-	go decodeDump(r, name, im.MaxRecordBytes, chunks, stop) // it alone reads r
-	defer func() { im.stats.Bytes += im.dumpBytes; im.dumpBytes = 0 }()
+	go decodeDump(&contentReader{c: c, max: im.maxRecordBytes()}, name, im.MaxRecordBytes, chunks, stop)
+	return im.drain(ctx, chunks, st, progress)
+}
+
+// drain writes the chunks of one input until the last.
+func (im *Import) drain(ctx context.Context, chunks <-chan *importChunk, st *InputStats, progress func()) error {
 	for {
 		var c *importChunk
 		select {
 		case c = <-chunks:
-		case <-ctx.Done(): // even while the dump is waited for
+		case <-ctx.Done(): // even while the input is waited for
 			return ctx.Err() // and the transaction is rolled back
 		}
 		if c == nil {
 			return nil
 		}
-		im.dumpBytes = c.bytes
+		progress()
 		for _, p := range c.problems {
 			if im.Problem != nil {
 				im.Problem(p)
 			}
 		}
 		im.stats.Read += c.read
-		im.stats.Refused += len(c.problems)
+		im.stats.Refused += c.refused
+		st.Records += c.read
+		st.Refused += c.refused
 		if err := ctx.Err(); err != nil {
 			return err // and the transaction is rolled back
 		}
@@ -201,24 +360,49 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 	}
 }
 
-// importChunk is up to importRows records of a dump, ready to write.
+func (im *Import) maxRecordBytes() int {
+	if im.MaxRecordBytes > 0 {
+		return im.MaxRecordBytes
+	}
+	return pdns.DefaultMaxRecordBytes
+}
+
+// contentReader reads the text of a dump block by block.
+type contentReader struct {
+	c    *content
+	max  int
+	rest []byte
+}
+
+func (r *contentReader) Read(p []byte) (int, error) {
+	for len(r.rest) == 0 {
+		b, err := r.c.next(r.max)
+		if err != nil {
+			return 0, err
+		}
+		r.rest = b.data
+	}
+	n := copy(p, r.rest)
+	r.rest = r.rest[n:]
+	return n, nil
+}
+
+// importChunk is up to importRows records of an input, ready to write.
 type importChunk struct {
 	rows     []any // importColumns a row
 	multi    []multiKeys
-	problems []error // bad records, skipped
+	problems []error // bad records (or bad lines of a log), skipped
 	read     int     // records read, bad ones too
-	bytes    int64   // of the dump read so far (compressed, for gzip)
-	err      error   // what ended the dump early
+	refused  int     // bad records
+	err      error   // what ended the input early
 }
 
-// decodeDump reads the records of a dump (gzip-compressed or not) into
-// chunks, until its end or until stop is closed.
+// decodeDump reads the records of a dump into chunks, until its end or
+// until stop is closed.
 func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, stop <-chan struct{}) {
 	defer close(chunks)
-	counted := &countingReader{r: r}
 	c := &importChunk{}
 	send := func() bool {
-		c.bytes = counted.n
 		select {
 		case chunks <- c:
 			c = &importChunk{}
@@ -227,19 +411,7 @@ func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, s
 			return false
 		}
 	}
-	br := bufio.NewReaderSize(counted, 64<<10)
-	var in io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			c.err = fmt.Errorf("%s: %w", name, err)
-			send()
-			return
-		}
-		defer zr.Close()
-		in = zr
-	}
-	rr := pdns.NewRecordReader(in, max)
+	rr := pdns.NewRecordReader(r, max)
 	for {
 		rec, err := rr.Next()
 		var bad *pdns.BadRecordError
@@ -249,10 +421,11 @@ func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, s
 			return
 		case errors.As(err, &bad): // over-long ones too
 			c.read++
+			c.refused++
 			c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
 			continue
 		case err != nil:
-			c.err = dumpError(name, err)
+			c.err = fileError(err) // the input is named by InputError
 			send()
 			return
 		}
@@ -333,12 +506,12 @@ func number(r *pdns.Record, key string) any {
 // import, in the bytes of the dump (compressed, for gzip).
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64 // read by the goroutine that writes, while another reads
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 

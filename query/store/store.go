@@ -39,8 +39,10 @@ type Store struct {
 	db   *sql.DB
 }
 
-// storeVersion is the schema's version, in PRAGMA user_version.
-const storeVersion = 1
+// storeVersion is the schema's version, in PRAGMA user_version: 2 added
+// the imports table (memory.go), which an import adds to a store of
+// version 1.
+const storeVersion = 2
 
 // storeSchema makes the tables of a new store.
 //
@@ -68,7 +70,8 @@ CREATE TABLE data_keys (
   record INTEGER NOT NULL REFERENCES records (id),
   PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+` + importsSchema + `
+PRAGMA user_version = 2;
 PRAGMA application_id = 1885630067; -- storeAppID, "pdns"
 `
 
@@ -174,8 +177,8 @@ func inspect(path string, canWrite bool) (empty bool, err error) {
 		return true, nil
 	case version == 0:
 		return false, errors.New("an SQLite database, but not a circl-pdns store")
-	case version != storeVersion:
-		return false, fmt.Errorf("a store of version %d, which this circl-pdns does not know (it knows %d)", version, storeVersion)
+	case version < 1 || version > storeVersion:
+		return false, fmt.Errorf("a store of version %d, which this circl-pdns does not know (it knows 1 to %d)", version, storeVersion)
 	}
 	return false, nil
 }
@@ -220,7 +223,7 @@ func (s *Store) init() error {
 	}
 	defer tx.Rollback()
 	var version int
-	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version == storeVersion {
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != 0 {
 		return err // made meanwhile by another import
 	}
 	if _, err := tx.Exec(storeSchema); err != nil {

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+)
+
+// tallyBytes bounds the memory of the observations merged before they are
+// written: past it, what is merged is written (the store merges it again
+// with what comes later), whatever the size of the log.
+const tallyBytes = 64 << 20
+
+// readLog reads a DNS log: its text is read (and hashed) in one goroutine,
+// its lines turned into observations and merged in another, and the
+// records written in this one.
+func (im *Import) readLog(ctx context.Context, name string, c *content, format pdns.InputFormat, st *InputStats, progress func()) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	blocks := make(chan blockOrErr, 4)
+	go func() { // it alone uses c until blocks is closed
+		defer close(blocks)
+		for {
+			b, err := c.next(im.maxRecordBytes())
+			if err == io.EOF {
+				return
+			}
+			select {
+			case blocks <- blockOrErr{b, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	chunks := make(chan *importChunk, 4)
+	var read logRead
+	go func() {
+		defer close(chunks)
+		read = im.parseLog(name, format, blocks, chunks, stop)
+	}()
+	err := im.drain(ctx, chunks, st, progress)
+	if err == nil { // the log was read to its end, and the reader is done with c
+		st.Log = read.parser.Stats()
+		st.Log.Bad += read.long
+		im.stats.BadLines += st.Log.Bad
+	}
+	return err
+}
+
+// logRead is what parseLog read: its parser, with its counts, and the
+// lines too long to be read.
+type logRead struct {
+	parser pdns.LogParser
+	long   int
+}
+
+// errStopped is a chunk that could not be sent: the import stopped.
+var errStopped = errors.New("stopped")
+
+type blockOrErr struct {
+	block
+	err error
+}
+
+// parseLog turns the blocks of a log into chunks of records, and returns
+// its parser (whose counts are final once chunks is closed).
+func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan blockOrErr, chunks chan<- *importChunk, stop <-chan struct{}) (read logRead) {
+	c := &importChunk{}
+	send := func() bool {
+		select {
+		case chunks <- c:
+			c = &importChunk{}
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	where := func(line int) string { return fmt.Sprintf("line %d", line) }
+	problem := func(line int, err error) {
+		c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: where(line), Err: err})
+	}
+	parser, err := pdns.NewLogParser(format, problem)
+	if err != nil {
+		c.err = err
+		send()
+		return read
+	}
+	read.parser = parser
+	t := &pdns.Tally{SensorID: im.SensorID}
+	flush := func() bool {
+		err := t.Drain(func(rec pdns.Record) error {
+			c.read++
+			if err := c.add(&rec); err != nil {
+				return err
+			}
+			if len(c.rows) == importRows*importColumns && !send() {
+				return errStopped
+			}
+			return nil
+		}, func(err error) {
+			c.refused++
+			c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: "a record made of its lines", Err: err})
+		})
+		if err == errStopped {
+			return false
+		}
+		if err != nil {
+			c.err = err
+			send()
+			return false
+		}
+		return true
+	}
+	line := 1
+	for b := range blocks {
+		if b.err != nil {
+			c.err = b.err
+			send()
+			return read
+		}
+		switch {
+		case b.long:
+			problem(line, fmt.Errorf("a line longer than %d bytes, skipped", im.maxRecordBytes()))
+			read.long++
+		case b.before:
+			parser.Skip(b.data)
+		default:
+			if err := parser.Parse(b.data, line, t); err != nil {
+				c.err = err
+				send()
+				return read
+			}
+		}
+		line += bytes.Count(b.data, []byte("\n"))
+		if len(c.problems) >= 64 && !send() {
+			return read
+		}
+		if t.Bytes() > tallyBytes && !flush() {
+			return read
+		}
+	}
+	if flush() {
+		send()
+	}
+	return read
+}
