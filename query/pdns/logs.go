@@ -241,9 +241,14 @@ type LogParser interface {
 }
 
 // NewLogParser is the parser of a log of format f (not COF, which the
-// record stage reads); problem receives each bad line.
-func NewLogParser(f InputFormat, problem func(line int, err error)) (LogParser, error) {
-	base := logBase{problem: problem}
+// record stage reads), whose lines are at most maxLine bytes (0 means
+// DefaultMaxRecordBytes: a longer one is a bad line); problem receives
+// each bad line.
+func NewLogParser(f InputFormat, maxLine int, problem func(line int, err error)) (LogParser, error) {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxRecordBytes
+	}
+	base := logBase{problem: problem, maxLine: maxLine}
 	switch f.Format {
 	case FormatZeek:
 		return &zeekTSV{logBase: base}, nil
@@ -271,6 +276,7 @@ func NewLogParser(f InputFormat, problem func(line int, err error)) (LogParser, 
 type logBase struct {
 	stats   LogStats
 	problem func(line int, err error)
+	maxLine int
 }
 
 func (b *logBase) Stats() LogStats { return b.stats }
@@ -317,6 +323,19 @@ func eachLine(block []byte, line int, fn func(l []byte, n int)) {
 		fn(bytes.TrimSuffix(l, []byte("\r")), line)
 		line++
 	}
+}
+
+// lines calls fn with each line of block not longer than the limit (a
+// longer one is a bad line), counting them all.
+func (b *logBase) lines(block []byte, line int, fn func(l []byte, n int)) {
+	eachLine(block, line, func(l []byte, n int) {
+		b.stats.Lines++
+		if len(l) > b.maxLine {
+			b.bad(n, &LineTooLongError{Max: b.maxLine, What: "line"})
+			return
+		}
+		fn(l, n)
+	})
 }
 
 // rcodeOutcome counts a response by its code (a name, or a number as

@@ -17,8 +17,7 @@ type jsonLog struct {
 }
 
 func (p *jsonLog) Parse(block []byte, line int, t *Tally) error {
-	eachLine(block, line, func(l []byte, n int) {
-		p.stats.Lines++
+	p.lines(block, line, func(l []byte, n int) {
 		l = bytes.TrimSpace(l)
 		if len(l) == 0 {
 			return
@@ -110,7 +109,7 @@ func eachElement(s string, fn func(v string) error) error {
 // literal as it is written; "" for null.
 func jsonText(v string) string {
 	switch {
-	case v == "null":
+	case v == "" || v == "null":
 		return ""
 	case v[0] == '"':
 		return unquote(v)

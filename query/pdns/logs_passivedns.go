@@ -94,18 +94,29 @@ func passiveDNSLayoutOf(letters string) (passiveDNSLayout, error) {
 // passiveDNSDelimiters are the delimiters tried, in order.
 var passiveDNSDelimiters = []string{"||", "\t", "|", ";", ","}
 
-// passiveDNSDetect finds the layout that every sample line fits, with its
-// delimiter; given, only the delimiter is found.
+// passiveDNSDetect finds the layout that the sample lines fit, with its
+// delimiter; given, only the delimiter is found. The lines of the number
+// of columns most of them have must all fit it (a bad line may have
+// another number).
 func passiveDNSDetect(lines [][]byte, given *passiveDNSLayout) (passiveDNSLayout, error) {
 	for _, delim := range passiveDNSDelimiters {
+		counts := map[int]int{}
 		var rows [][][]byte
 		for _, l := range lines {
-			rows = append(rows, bytes.Split(l, []byte(delim)))
+			row := bytes.Split(l, []byte(delim))
+			rows = append(rows, row)
+			counts[len(row)]++
 		}
-		k := len(rows[0])
-		if k < 4 || slices.ContainsFunc(rows, func(r [][]byte) bool { return len(r) != k }) {
+		k := 0
+		for n, c := range counts {
+			if c > counts[k] || c == counts[k] && n > k {
+				k = n
+			}
+		}
+		if k < 4 {
 			continue
 		}
+		rows = slices.DeleteFunc(rows, func(r [][]byte) bool { return len(r) != k })
 		var fits []passiveDNSLayout
 		try := func(l passiveDNSLayout) {
 			if len(l.kinds) == k && !slices.ContainsFunc(rows, func(r [][]byte) bool { return !l.fits(r) }) {
@@ -188,8 +199,10 @@ func (l *passiveDNSLayout) fits(cols [][]byte) bool {
 		switch {
 		case i == 0:
 			ok = passiveDNSTimeFits(l.time, v)
-		case k == 'h' || k == 'Q':
+		case k == 'h':
 			ok = v != "" && !strings.ContainsAny(v, " \t")
+		case k == 'Q': // ldns writes names whole: with their final dot
+			ok = strings.HasSuffix(v, ".") && !strings.ContainsAny(v, " \t")
 		case k == 'c' || k == 's':
 			_, err := netip.ParseAddr(v)
 			ok = err == nil
@@ -253,8 +266,7 @@ func (p *passiveDNS) Parse(block []byte, line int, t *Tally) error {
 			return err
 		}
 	}
-	eachLine(block, line, func(l []byte, n int) {
-		p.stats.Lines++
+	p.lines(block, line, func(l []byte, n int) {
 		if len(l) == 0 || l[0] == '#' { // blank, or the header comment
 			return
 		}

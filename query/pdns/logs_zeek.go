@@ -220,8 +220,7 @@ func zeekDefaults() zeekHeader {
 }
 
 func (z *zeekTSV) Parse(block []byte, line int, t *Tally) error {
-	eachLine(block, line, func(l []byte, n int) {
-		z.stats.Lines++
+	z.lines(block, line, func(l []byte, n int) {
 		if len(l) == 0 {
 			return
 		}

@@ -16,6 +16,9 @@ import (
 //	MX                      a preference (0 to 65535), then a host name
 //	SRV                     priority, weight and port (0 to 65535), then a host name
 //
+// or, for MX and SRV, the host name alone, as sensors log them (Zeek and
+// passivedns keep only the exchange or the target).
+//
 // A host name is HostName's. Anything else is no target: an rdata of
 // another type or another form is written as the server sent it, but it is
 // not followed by --pivot, drawn in a graph or referred to in STIX. Each
@@ -45,12 +48,18 @@ func target(rrtype, v string) (string, bool) {
 		return HostName(v)
 	case "MX":
 		pref, host, ok := strings.Cut(v, " ")
-		if !ok || !uint16Text(pref) {
+		if !ok {
+			return HostName(v)
+		}
+		if !uint16Text(pref) {
 			return "", false
 		}
 		return HostName(host)
 	case "SRV":
 		f := strings.Split(v, " ")
+		if len(f) == 1 {
+			return HostName(v)
+		}
 		if len(f) != 4 || !uint16Text(f[0]) || !uint16Text(f[1]) || !uint16Text(f[2]) {
 			return "", false
 		}

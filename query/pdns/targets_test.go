@@ -25,9 +25,11 @@ func TestTargets(t *testing.T) {
 		{"NS", []string{"ns1.example.net.", "ns1.example.net"}, "ns1.example.net"},
 		{"PTR", []string{"www.circl.lu."}, "www.circl.lu"},
 		{"MX", []string{"10 mx.example.com."}, "mx.example.com"},
-		{"MX", []string{"10 mx.x. trailing junk", "mx.example.com.", "65536 mx.example.com.", "-1 mx.example.com.", "10  mx.example.com."}, ""},
+		{"MX", []string{"mx.example.com."}, "mx.example.com"}, // as sensors log it (Zeek, passivedns)
+		{"MX", []string{"10 mx.x. trailing junk", "65536 mx.example.com.", "-1 mx.example.com.", "10  mx.example.com.", "10"}, ""},
 		{"SRV", []string{"0 5 443 sip.example.com."}, "sip.example.com"},
-		{"SRV", []string{"0 5 sip.example.com.", "0 5 70000 sip.example.com.", "a b c d"}, ""},
+		{"SRV", []string{"sip.example.com"}, "sip.example.com"}, // as sensors log it
+		{"SRV", []string{"0 5 sip.example.com.", "0 5 70000 sip.example.com.", "a b c d", "443"}, ""},
 		{"TXT", []string{"v=spf1 include:_spf.google.com ~all", "example.com"}, ""},
 		{"SOA", []string{"ns1.example.com. hostmaster.example.com. 1 2 3 4 5"}, ""},
 	}

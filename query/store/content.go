@@ -40,6 +40,7 @@ type content struct {
 	held  []block // blocks read while one of them may have read them
 	queue []block // blocks ready to hand out
 	done  int64   // the text up to here was imported before
+	since *mark   // by this import
 	tail  int     // bytes of a last line without its end, held back
 	long  bool    // the start of a line too long was dropped: the next block ends it
 }
@@ -139,7 +140,7 @@ func (c *content) decide(b block) {
 			if p.sum != sum {
 				continue // another text
 			}
-			matched = true
+			matched, c.since = true, m
 			if m.next++; m.next == len(m.points) {
 				continue // this text was read to where it stopped
 			}

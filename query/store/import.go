@@ -300,11 +300,11 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 	st.Text, st.Before, st.Held = c.off, c.done, c.tail
 	for _, m := range marks {
 		if format.Format == pdns.FormatCOF && m.end() == c.off && m.points[len(m.points)-1] == points[len(points)-1] {
-			c.done = c.off // the same dump, whole
+			c.done, c.since = c.off, m // the same dump, whole
 		}
-		if m.end() == c.done || m.end() <= c.done && st.Since == "" {
-			st.Since = m.name
-		}
+	}
+	if c.since != nil {
+		st.Since = c.since.name
 	}
 	if st.Before = c.done; c.off == c.done && c.off > 0 {
 		st.Again = true // nothing new: nothing to remember either

@@ -49,6 +49,7 @@ func (im *Import) readLog(ctx context.Context, name string, c *content, format p
 	if err == nil { // the log was read to its end, and the reader is done with c
 		st.Log = read.parser.Stats()
 		st.Log.Bad += read.long
+		st.Log.Lines += read.long
 		im.stats.BadLines += st.Log.Bad
 	}
 	return err
@@ -86,7 +87,7 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 	problem := func(line int, err error) {
 		c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: where(line), Err: err})
 	}
-	parser, err := pdns.NewLogParser(format, problem)
+	parser, err := pdns.NewLogParser(format, im.maxRecordBytes(), problem)
 	if err != nil {
 		c.err = err
 		send()
@@ -127,7 +128,7 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 		}
 		switch {
 		case b.long:
-			problem(line, fmt.Errorf("a line longer than %d bytes, skipped", im.maxRecordBytes()))
+			problem(line, &pdns.LineTooLongError{Max: im.maxRecordBytes(), What: "line"})
 			read.long++
 		case b.before:
 			parser.Skip(b.data)

@@ -1,0 +1,249 @@
+package store_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+	"github.com/circl-pdns/circl-pdns/query/pdns/pdnstest"
+	"github.com/circl-pdns/circl-pdns/query/store"
+)
+
+// importText imports texts into s in one import, and returns what each
+// input held.
+func importText(t *testing.T, s *store.Store, texts ...string) []store.InputStats {
+	t.Helper()
+	im, err := s.BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Rollback()
+	var got []store.InputStats
+	im.Done = func(st store.InputStats) { got = append(got, st) }
+	for i, text := range texts {
+		if err := im.ReadInput(context.Background(), store.Input{Name: string(rune('a' + i)), R: strings.NewReader(text)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := im.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// rows are the records of s, sorted, with their merged times and counts.
+func rows(t *testing.T, s *store.Store) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.Query(`SELECT rrname, rrtype, rdata, time_first, time_last, count FROM records ORDER BY 1, 2, 3`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var b strings.Builder
+	for r.Next() {
+		var name, typ, rdata string
+		var first, last, count int64
+		r.Scan(&name, &typ, &rdata, &first, &last, &count)
+		fmt.Fprintf(&b, "%s %s %s %d %d %d\n", name, typ, rdata, first, last, count)
+	}
+	return b.String()
+}
+
+// bigLog is a Zeek log of some megabytes: several checkpoints.
+func bigLog(t *testing.T) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pdnstest.ZeekLog(&b, 40_000, 3000, 1764547200); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// A log imported in parts (as it grew, then rotated and compressed) gives
+// the store what it gives imported whole, once: each part is read from
+// where the last import stopped, and the same text again adds nothing.
+func TestImportResumes(t *testing.T) {
+	t.Parallel()
+	log := bigLog(t)
+	whole := newStore(t)
+	importText(t, whole, log)
+	want := rows(t, whole)
+
+	parts := newStore(t)
+	cut := 5*(1<<20) + 12345 // inside a line, past five checkpoints
+	st := importText(t, parts, log[:cut])
+	held := cut - (strings.LastIndexByte(log[:cut], '\n') + 1)
+	if st[0].Held != held || st[0].Before != 0 {
+		t.Errorf("the first part: %+v; want %d bytes of its last line held", st[0], held)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(log))
+	zw.Close()
+	st = importText(t, parts, gz.String()) // rotated: the whole log, compressed
+	if st[0].Before != int64(cut-held) || st[0].Again {
+		t.Errorf("the whole log after the first part: %+v; want it read from %d", st[0], cut-held)
+	}
+	if got := rows(t, parts); got != want {
+		t.Errorf("imported in two parts, the store differs from the log imported whole")
+	}
+	st = importText(t, parts, log, log[:cut], gz.String())
+	for i, s := range st {
+		if !s.Again {
+			t.Errorf("input %d again: %+v", i, s)
+		}
+	}
+	if got := rows(t, parts); got != want {
+		t.Errorf("after importing the same texts again, the store changed")
+	}
+}
+
+// A text that begins as an earlier one did, then differs, is read from the
+// last checkpoint they share; an older copy, shorter, up to its last
+// checkpoint.
+func TestImportDiverges(t *testing.T) {
+	t.Parallel()
+	log := bigLog(t)
+	at := 3*(1<<20) + 777 // the byte that differs
+	i := strings.IndexAny(log[at:], "0123456789") + at
+	other := log[:i] + string('0'+(log[i]-'0'+1)%10) + log[i+1:]
+
+	s := newStore(t)
+	importText(t, s, log)
+	st := importText(t, s, other)
+	// its checkpoints are the first line ends after each MiB
+	cp := int64(3<<20) + int64(strings.IndexByte(log[3<<20-1:], '\n'))
+	if st[0].Before != cp {
+		t.Errorf("a text that differs after %d bytes: read from %d, want %d (the checkpoint before)", at, st[0].Before, cp)
+	}
+	header := log[:strings.Index(log, "\n1764547200")+1]
+	tail := newStore(t)
+	importText(t, tail, header+other[cp:])
+	if got, want := sum(t, s)-sum(t, tail), sum(t, newStoreOf(t, log)); got != want {
+		t.Errorf("the counts of the store hold %d more than the log's %d: the part read before was counted twice", got-want, want)
+	}
+
+	older := log[:5*(1<<20)+20000]
+	older = older[:strings.LastIndexByte(older, '\n')+1]
+	st = importText(t, s, older)
+	cp5 := int64(5<<20) + int64(strings.IndexByte(log[5<<20-1:], '\n'))
+	if st[0].Before != cp5 || st[0].Again || st[0].Since != "a" {
+		t.Errorf("an older copy: %+v; want it read from %d", st[0], cp5)
+	}
+}
+
+func newStoreOf(t *testing.T, text string) *store.Store {
+	s := newStore(t)
+	importText(t, s, text)
+	return s
+}
+
+// sum is the sum of the counts of s.
+func sum(t *testing.T, s *store.Store) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(`SELECT coalesce(sum(count), 0) FROM records`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A line too long is skipped, named and counted, and the log goes on; an
+// input that cannot be read leaves nothing, and the others are imported.
+func TestImportLogProblems(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	im, err := s.BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Rollback()
+	im.MaxRecordBytes = 300
+	var problems []string
+	im.Problem = func(err error) { problems = append(problems, err.Error()) }
+	var stats []store.InputStats
+	im.Done = func(st store.InputStats) { stats = append(stats, st) }
+	log := pdnstest.ZeekHeader("2025-12-01-00-00-00") +
+		"1764547200\tC1\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t0.1\ta.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.1\t1.0\tF\n" +
+		"1764547200\tC2\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t0.1\t" + strings.Repeat("x", 2000) + "\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.2\t1.0\tF\n" +
+		"1764547200\tC3\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t0.1\tc.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.3\t1.0\tF\n"
+	if err := im.ReadInput(context.Background(), store.Input{Name: "dns.log", R: strings.NewReader(log)}); err != nil {
+		t.Fatal(err)
+	}
+	err = im.ReadInput(context.Background(), store.Input{Name: "notes.txt", R: strings.NewReader("hello\n")})
+	var ie *store.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "notes.txt: the input is no format circl-pdns reads") {
+		t.Errorf("notes.txt: %v", err)
+	}
+	err = im.ReadInput(context.Background(), store.Input{Name: "cut.log.gz", R: bytes.NewReader(gzipped(log)[:200])})
+	if !errors.As(err, &ie) {
+		t.Errorf("a cut gzip file: %v", err)
+	}
+	st, err := im.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Read != 2 || st.BadLines != 1 || len(problems) != 1 || !strings.Contains(problems[0], "dns.log: line 10: line longer than 300 bytes, skipped") {
+		t.Errorf("%+v %q", st, problems)
+	}
+	if len(stats) != 1 || stats[0].Format != pdns.FormatZeek || stats[0].Log.Lines != 11 {
+		t.Errorf("%+v", stats)
+	}
+	if got := ask(t, s, "c.example"); len(got) != 1 {
+		t.Errorf("the line after the long one: %q", got)
+	}
+
+	// a line longer than what is read at once: dropped as it is read, not
+	// held; its bytes are still the text's (the same text again is known)
+	huge := strings.Replace(log, strings.Repeat("x", 2000), strings.Repeat("y", 1_200_000), 1)
+	for range 2 {
+		im, err := s.BeginImport(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im.MaxRecordBytes = 100_000
+		problems, stats = nil, nil
+		im.Problem = func(err error) { problems = append(problems, err.Error()) }
+		im.Done = func(st store.InputStats) { stats = append(stats, st) }
+		if err := im.ReadInput(context.Background(), store.Input{Name: "huge.log", R: strings.NewReader(huge)}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := im.Commit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stats) != 1 || stats[0].Again {
+			break
+		}
+		if st.BadLines != 1 || len(problems) != 1 || !strings.Contains(problems[0], "huge.log: line 10: line longer than 100000 bytes, skipped") || stats[0].Log.Lines != 11 {
+			t.Errorf("%+v %q %+v", st, problems, stats)
+		}
+	}
+	if len(stats) != 1 || !stats[0].Again {
+		t.Errorf("the same text with a long line, again: %+v", stats)
+	}
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.Bytes()
+}
