@@ -119,20 +119,20 @@ func TestSniffLog(t *testing.T) {
 	t.Parallel()
 	for head, want := range map[string]LogFormat{
 		"#separator \\x09\n#set_separator\t,\n":                             FormatZeek,
-		"#fields\tts\tuid\tquery\n":                                          FormatZeek,
+		"#fields\tts\tuid\tquery\n":                                         FormatZeek,
 		"ts\tuid\tid.orig_h\tquery\tanswers\n1.0\tC1\t10.0.0.1\tx\t-\n":     FormatZeek, // tsv mode
-		"\n\n{\"ts\":1.5,\"uid\":\"C1\",\"query\":\"x\"}\n":                  FormatZeekJSON,
-		`{"timestamp":"2025-12-01T00:00:00+0000","event_type":"flow"}`:       FormatSuricata,
-		`{"rrname":"x","rrtype":"A","rdata":"192.0.2.1"}`:                    FormatCOF,
-		`{"query":"x","rrname":"x","rrtype":"A","rdata":"192.0.2.1"}`:        FormatCOF, // our own jsonl
+		"\n\n{\"ts\":1.5,\"uid\":\"C1\",\"query\":\"x\"}\n":                 FormatZeekJSON,
+		`{"timestamp":"2025-12-01T00:00:00+0000","event_type":"flow"}`:      FormatSuricata,
+		`{"rrname":"x","rrtype":"A","rdata":"192.0.2.1"}`:                   FormatCOF,
+		`{"query":"x","rrname":"x","rrtype":"A","rdata":"192.0.2.1"}`:       FormatCOF, // our own jsonl
 		"\xef\xbb\xbf" + `{"rrname":"x","rrtype":"A","rrdata":"192.0.2.1"}`: FormatCOF,
-		"[{\"rrname\":\"x\"}]":                                               FormatCOF,
-		"{\n  \"rrname\": \"x\",\n":                                          FormatCOF, // pretty: the record stage reads it
-		`{"timestamp_s":1,"timestamp_ms":2,"query":"x.","answer":"y"}`:       FormatPassiveDNSJSON,
-		"1322849924.408856||10.1.1.1||8.8.8.8||IN||x.||A||192.0.2.1||60||1":  FormatPassiveDNS,
-		"#timestamp||dns-client ||dns-server||RR class||Query":               FormatPassiveDNS,
-		"<html><body>":                                                       FormatCOF,
-		"":                                                                   FormatCOF,
+		"[{\"rrname\":\"x\"}]":                                              FormatCOF,
+		"{\n  \"rrname\": \"x\",\n":                                         FormatCOF, // pretty: the record stage reads it
+		`{"timestamp_s":1,"timestamp_ms":2,"query":"x.","answer":"y"}`:      FormatPassiveDNSJSON,
+		"1322849924.408856||10.1.1.1||8.8.8.8||IN||x.||A||192.0.2.1||60||1": FormatPassiveDNS,
+		"#timestamp||dns-client ||dns-server||RR class||Query":              FormatPassiveDNS,
+		"<html><body>": FormatCOF,
+		"":             FormatCOF,
 	} {
 		got, err := SniffLog([]byte(head))
 		if err != nil || got != want {
@@ -158,12 +158,12 @@ func TestZeekTSV(t *testing.T) {
 		tsv("1764547200.5 www.Example.COM A NOERROR a.example.net,192.0.2.1 F"),
 		tsv("1764547300 www.example.com A NOERROR a.example.net,192.0.2.1 F"), // the same records, another signature
 		tsv("1764547400 www.example.com A NOERROR a.example.net,192.0.2.1 F"), // the same signature: its records again
-		tsv("1764547500 t.example TXT NOERROR TXT\\x203\\x20a\\x2cb F"),      // escapes: of the set separator too
+		tsv("1764547500 t.example TXT NOERROR TXT\\x203\\x20a\\x2cb F"),       // escapes: of the set separator too
 		tsv("1764547600 nx.example A NXDOMAIN - F"),
 		tsv("1764547700 r.example A REFUSED - T"),
 		tsv("1764547800 u.example A - - F"),
 		tsv("1764547900 e.example AAAA NOERROR (empty) F"),
-		tsv("1764548000 bad.example A NOERROR 999.0.0.1 F"),               // neither an address nor a name: unplaced
+		tsv("1764548000 bad.example A NOERROR 999.0.0.1 F"), // neither an address nor a name: unplaced
 		tsv("1764548100 too few"),
 		tsv("notatime x.example A NOERROR 192.0.2.9 F"),
 	)
