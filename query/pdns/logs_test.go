@@ -36,6 +36,10 @@ func readLog(t *testing.T, f InputFormat, text string, chunk int) (recs []string
 	return recs, p.Stats(), problems
 }
 
+// sorted is a sorted copy of s: the records of a tally come in the order
+// of their keys, which the readers' tests do not look at.
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
 // short writes records as "rrname rrtype rdata first-last count".
 func short(t *testing.T, recs []string) []string {
 	t.Helper()
@@ -181,7 +185,7 @@ func TestZeekTSV(t *testing.T) {
 			"t.example TXT a,b 1764547500-1764547500 1",
 			"x|y.example A 192.0.2.5 1764549100-1764549100 1",
 		}
-		if got := short(t, recs); !slices.Equal(got, want) {
+		if got := short(t, recs); !slices.Equal(sorted(got), sorted(want)) {
 			t.Errorf("blocks of %d lines:\n%s\nwant\n%s", chunk, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		wantStats := LogStats{Lines: 26, Answers: 10, NoAnswer: 3, NXDomain: 1, Rejected: 1, Unplaced: 1, Bad: 2}
@@ -239,7 +243,7 @@ func TestZeekJSON(t *testing.T) {
 		"a.example.net A 192.0.2.1 1764547200-1764547200 1",
 		"b.example AAAA 2001:db8::1 1764547800-1764547800 1",
 	}
-	if got := short(t, recs); !slices.Equal(got, want) {
+	if got := short(t, recs); !slices.Equal(sorted(got), sorted(want)) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if want := (LogStats{Lines: 8, Answers: 3, NoAnswer: 1, NXDomain: 1, Class: 1, Other: 1, Bad: 2}); st != want {
@@ -287,7 +291,7 @@ func TestEVE(t *testing.T) {
 		"v3.example CNAME v3.example.net 1764547207-1764547207 1",
 		"v3.example.net A 192.0.2.4 1764547207-1764547207 1",
 	}
-	if got := short(t, recs); !slices.Equal(got, want) {
+	if got := short(t, recs); !slices.Equal(sorted(got), sorted(want)) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if want := (LogStats{Lines: 16, Answers: 11, NoAnswer: 1, NXDomain: 1, Failed: 1, Requests: 2, Other: 2, Unplaced: 1, Bad: 1}); st != want {
@@ -316,7 +320,7 @@ func TestPassiveDNS(t *testing.T) {
 		"www.wip4.adobe.com A 193.104.215.61 1322849924-1322849924 8",
 		`adobe.com TXT v=spf1 "x" A 1322849925-1322849925 1`,
 	}
-	if got := short(t, recs); !slices.Equal(got, want) {
+	if got := short(t, recs); !slices.Equal(sorted(got), sorted(want)) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if want := (LogStats{Lines: 8, Answers: 4, NXDomain: 1, Class: 1, Bad: 1}); st != want || len(problems) != 1 || !strings.Contains(problems[0], "line 7: 5 columns, where the log's first lines have 9") {
@@ -412,12 +416,12 @@ func TestTallyVets(t *testing.T) {
 	}
 	var got []string
 	tally.Drain(func(r Record) error { got = append(got, r.JSON()); return nil }, func(err error) { t.Error(err) })
-	want := []string{
+	want := []string{ // in the order of their names, types, rdata
+		`{"rrname":".","rrtype":"NS","rdata":"a.root-servers.net","time_first":100,"time_last":100,"count":1,"sensor_id":"s1"}`,
 		`{"rrname":"www.example.com","rrtype":"A","rdata":"192.0.2.1","time_first":50,"time_last":200,"count":9223372036854775807,"sensor_id":"s1"}`,
 		`{"rrname":"x.example","rrtype":"AAAA","rdata":"2001:db8::1","time_first":100,"time_last":100,"count":1,"sensor_id":"s1"}`,
 		`{"rrname":"x.example","rrtype":"CNAME","rdata":"target.example","time_first":100,"time_last":100,"count":1,"sensor_id":"s1"}`,
 		`{"rrname":"x.example","rrtype":"MX","rdata":"10 mx.example","time_first":100,"time_last":100,"count":1,"sensor_id":"s1"}`,
-		`{"rrname":".","rrtype":"NS","rdata":"a.root-servers.net","time_first":100,"time_last":100,"count":1,"sensor_id":"s1"}`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

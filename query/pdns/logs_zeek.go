@@ -57,8 +57,9 @@ func (b *logBase) response(t *Tally, n int, z *zeekLine) {
 			b.repeated(m, n)
 			return
 		}
-		t.Begin()
-		defer func() { t.End(z.sig) }()
+		if t.Begin() {
+			defer func() { t.End(z.sig) }()
+		}
 	}
 	if z.raw != nil {
 		z.answers = splitAnswers(z.answers[:0], z.raw, z.setSep)

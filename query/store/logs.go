@@ -13,7 +13,7 @@ import (
 // tallyBytes bounds the memory of the observations merged before they are
 // written: past it, what is merged is written (the store merges it again
 // with what comes later), whatever the size of the log.
-const tallyBytes = 64 << 20
+const tallyBytes = 32 << 20
 
 // readLog reads a DNS log: its text is read (and hashed) in one goroutine,
 // its lines turned into observations and merged in another, and the
