@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/output"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
 func TestParseSeconds(t *testing.T) {
@@ -60,5 +62,16 @@ func TestManFormats(t *testing.T) {
 	}
 	if len(have) != len(output.Formats)+1 {
 		t.Errorf("the manual page's FORMATS has %d, the command %d", len(have), len(output.Formats)+1)
+	}
+}
+
+// Every format --import takes is in the manual page.
+func TestManImportFormats(t *testing.T) {
+	var have []string
+	for _, f := range importFormatHelp {
+		have = append(have, f[0])
+	}
+	if want := pdns.LogFormatNames(); !slices.Equal(have, want) {
+		t.Errorf("the manual page's IMPORTED FILES has %q, --format takes %q", have, want)
 	}
 }

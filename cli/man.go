@@ -75,6 +75,11 @@ func printMan(w io.Writer, app *kong.Kong) {
 	for _, f := range formatHelp {
 		tagged("B", f[0], f[1])
 	}
+	line(".SH IMPORTED FILES")
+	line("What \\-\\-import reads, each file recognised by its first line (\\-\\-format names one when it cannot be told); gzip-compressed or not. A DNS log's answers become records merged as the store merges: one per name, type and rdata, seen first and last at the earliest and latest times of its lines, counted once a line (passivedns: its count). What was imported before is not read again: the same text is known by its digest whatever its name or compression, and a log that has grown, or was rotated, is read from where the last import stopped; a last line without its end is left for the next import.")
+	for _, f := range importFormatHelp {
+		tagged("B", f[0], f[1])
+	}
 	line(".SH TIME FENCES")
 	verbatim(fences)
 	line(".SH EXIT STATUS")
@@ -122,6 +127,17 @@ func printMan(w io.Writer, app *kong.Kong) {
 	line(".BR curl (1),")
 	line(".BR dig (1)")
 	io.WriteString(w, b.String())
+}
+
+// importFormatHelp says what --import reads, by the names --format takes
+// (TestManImportFormats keeps it whole).
+var importFormatHelp = [][2]string{
+	{"cof", "Passive DNS Common Output Format records, as the service answers them: NDJSON, a JSON array, pretty-printed; the records as they are."},
+	{"zeek", "Zeek's dns.log as its ASCII writer writes it: the #fields header names the columns (in any order; several headers, from logs cat'ed); #separator, #set_separator, #empty_field, #unset_field are honoured, and the writer's tsv mode (one line of column names) read. The names before the addresses in the answers column are the CNAME chain from the query, the addresses the chain end's (A or AAAA by their form); other answers (MX, NS, PTR, TXT, SRV, SOA...) are of the query's type and name. Only NOERROR answers are stored; rejected, NXDOMAIN and other errors, unanswered queries, classes other than IN are counted."},
+	{"zeek-json", "The same log as JSON lines (LogAscii::use_json, or the json-streaming-logs package): ts as epoch seconds or ISO 8601; lines of other logs (_path) counted."},
+	{"suricata", "Suricata's EVE JSON: its dns events, in version 1 (an event an answer record), 2 (the answers detailed, with their owner names, or grouped by type: the CNAMEs then lead from the question to the owner of the others) and 3 (Suricata 8); SOA, SRV, SSHFP and MX objects written as their rdata. Requests and other events are counted."},
+	{"passivedns", "gamelinux/passivedns's log: a line an answer record (its owner name, type, rdata, count), || between the columns. Its -f and -d options are told from the first lines (the columns are always in one order; the lengths L and l are checked); when two layouts fit, passivedns:LETTERS gives -f's letters. An H time is the sensor's local time, read in $TZ."},
+	{"passivedns-json", "passivedns -j: timestamp_s (or timestamp), class, query, type, answer, count."},
 }
 
 // manFlag writes one flag as a tagged paragraph.

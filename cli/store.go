@@ -113,7 +113,7 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	}
 	given := 0 // inputs given up on
 	for _, d := range dumps {
-		err := im.ReadInput(ctx, store.Input{Name: d.name, R: d, File: d.file})
+		err := im.ReadInput(ctx, store.Input{Name: d.name, R: d.r, File: d.file})
 		var ie *store.InputError
 		if errors.As(err, &ie) && ctx.Err() == nil {
 			say("circl-pdns: --import: %v: nothing of it was imported\n", err)
@@ -177,8 +177,9 @@ func inputLine(st store.InputStats) string {
 // dump is one file to import, or standard input.
 type dump struct {
 	io.ReadCloser
-	name string // for messages
-	file string // device:inode, for the store's memory of imports
+	r    io.Reader // what to read: the file itself (which the store may read again), standard input
+	name string    // for messages
+	file string    // device:inode, for the store's memory of imports
 }
 
 // openDumps opens the dumps named (standard input for none, or "-"), all
@@ -192,14 +193,14 @@ func openDumps(names []string, stdin io.Reader) ([]dump, int64, error) {
 	var total int64
 	for _, name := range names {
 		if name == "-" {
-			dumps, total = append(dumps, dump{ReadCloser: io.NopCloser(stdin), name: "standard input"}), -1
+			dumps, total = append(dumps, dump{ReadCloser: io.NopCloser(stdin), r: stdin, name: "standard input"}), -1
 			continue
 		}
 		f, err := os.Open(name)
 		if err != nil {
 			return dumps, 0, err
 		}
-		d := dump{ReadCloser: f, name: output.Terminal(name)}
+		d := dump{ReadCloser: f, r: f, name: output.Terminal(name)}
 		fi, err := f.Stat()
 		if err == nil {
 			if sys, ok := fi.Sys().(*syscall.Stat_t); ok {

@@ -64,6 +64,7 @@ type Import struct {
 	maxID     int64       // the largest row id before the batch
 	saturated int         // rows whose count was at its largest before the import
 	dumpBytes int64       // of the dump being read, so far
+	wrote     bool        // records of the input being read were written
 	// indexAtEnd: the store was empty; the key indexes are made at the end
 	indexAtEnd bool
 }
@@ -154,6 +155,12 @@ func (im *Import) begin(ctx context.Context) (err error) {
 	if err := im.migrate(ctx); err != nil {
 		return err
 	}
+	// What SQLite keeps aside goes to temporary files, not memory: the
+	// pages an input's savepoint may have to restore (all those it changes
+	// in a full store), the sorts of the key indexes made at the end.
+	if _, err := im.tx.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
+		return err
+	}
 	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&im.maxID); err != nil {
 		return err
 	}
@@ -214,29 +221,26 @@ func (im *Import) Read(ctx context.Context, name string, r io.Reader) error {
 
 // ReadInput imports one input: a COF dump in any layout the record stage
 // reads, or a DNS log (Zeek, Suricata, passivedns), told apart by their
-// content (Format forces one); gzip-compressed or not. Its records are
-// written within the import's transaction, in a savepoint of its own: an
-// input that cannot be read (an *InputError) leaves nothing of it, and the
-// import goes on. An input the store imported before is skipped, and a
-// log that has grown since is read from where the last import stopped
-// (memory.go).
+// content (Format forces one); gzip-compressed or not. An input that
+// cannot be read, found before any of its records was written (not a
+// format it knows, a log cut short while what it made was still merged in
+// memory), is an *InputError: nothing of it is imported, and the import
+// can go on. Any other error ends the import, which leaves the store as it
+// was. An input the store imported before is skipped, and a log that has
+// grown since is read from where the last import stopped (memory.go).
+//
+// (A savepoint an input would let every error leave nothing of it, but
+// SQLite keeps what a savepoint may restore in memory: 1.7 GB to merge a
+// dump of 1,000,000 records into a full store.)
 func (im *Import) ReadInput(ctx context.Context, in Input) (err error) {
-	if _, err := im.tx.ExecContext(ctx, `SAVEPOINT input`); err != nil {
-		return err
-	}
-	saved := *im
+	im.wrote = false
 	st, err := im.read(ctx, in)
 	im.stats.Bytes += im.dumpBytes
 	im.dumpBytes = 0
-	if err != nil || st.Again {
-		bytesRead := im.stats.Bytes
-		im.stats, im.staged, im.maxID = saved.stats, saved.staged, saved.maxID
-		im.stats.Bytes = bytesRead
-		if _, rbErr := im.tx.ExecContext(ctx, `ROLLBACK TO input; RELEASE input`); rbErr != nil && err == nil {
-			err = rbErr
-		}
-	} else {
-		_, err = im.tx.ExecContext(ctx, `RELEASE input`)
+	var ie *InputError
+	if errors.As(err, &ie) && im.wrote {
+		err = ie.Err // some of it is written: the import cannot go on without the rest
+		err = fmt.Errorf("%s: %w", in.Name, err)
 	}
 	if err == nil && im.Done != nil {
 		im.Done(st)
@@ -257,17 +261,13 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 		}
 		return &InputError{Name: in.Name, Err: err}
 	}
-	counted := &countingReader{r: in.R}
-	br := bufio.NewReaderSize(counted, 64<<10)
-	var text io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return st, inputErr(fmt.Errorf("gzip: %w", err))
-		}
-		defer zr.Close()
-		text = zr
+	again, start := rereadable(in.R)
+	rec := &recorder{r: in.R, on: again == nil} // what is read before the format is known
+	counted, text, closeText, err := openText(rec)
+	if err != nil {
+		return st, inputErr(err)
 	}
+	defer func() { closeText() }()
 	c, err := newContent(text)
 	if err != nil {
 		return st, inputErr(err)
@@ -286,7 +286,45 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 	c.lines = format.Format != pdns.FormatCOF
 	if c.lines {
 		c.resume(marks)
+	} else if len(marks) > 0 {
+		// a dump that begins as one imported before: is it that dump,
+		// whole? Its digest says, before anything is parsed. Then it is
+		// read again from its start: the file, or what was read of
+		// standard input, kept in an unnamed temporary file.
+		if again == nil {
+			f, err := unnamedTemp()
+			if err != nil {
+				return st, err
+			}
+			defer f.Close()
+			if err := rec.to(f); err != nil {
+				return st, err
+			}
+			again = f
+		}
+		m, err := sameText(c, marks)
+		switch {
+		case err == nil && rec.err != nil:
+			return st, rec.err // the temporary file could not be written
+		case err != nil:
+			return st, inputErr(err)
+		case m != nil:
+			st.Text, st.Before, st.Again, st.Since = c.off, c.off, true, m.name
+			im.dumpBytes = counted.n.Load()
+			return st, nil
+		}
+		if _, err := again.Seek(start, io.SeekStart); err != nil {
+			return st, inputErr(err)
+		}
+		closeText()
+		if counted, text, closeText, err = openText(again); err != nil {
+			return st, inputErr(err)
+		}
+		if c, err = newContent(text); err != nil {
+			return st, inputErr(err)
+		}
 	}
+	rec.stop()
 	progress := func() { im.dumpBytes = counted.n.Load() }
 	if format.Format == pdns.FormatCOF {
 		err = im.readDump(ctx, in.Name, c, &st, progress)
@@ -314,6 +352,109 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 		return st, nil
 	}
 	return st, im.remember(ctx, c.head, points, in, format.Format.String())
+}
+
+// openText is the text of the input r: r itself, or what it decompresses
+// to when it is gzip; counted counts the bytes read of r.
+func openText(r io.Reader) (counted *countingReader, text io.Reader, close func() error, err error) {
+	counted = &countingReader{r: r}
+	br := bufio.NewReaderSize(counted, 64<<10)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return counted, zr, zr.Close, nil
+	}
+	return counted, br, func() error { return nil }, nil
+}
+
+// rereadable is r, and where it is, when it can be read again from there:
+// a regular file (standard input too, when it is one), or a reader in
+// memory; nil for a pipe.
+func rereadable(r io.Reader) (io.ReadSeeker, int64) {
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return nil, 0
+		}
+	}
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return nil, 0
+	}
+	at, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0
+	}
+	return rs, at
+}
+
+// recorder keeps what is read through it: in memory until to gives it a
+// file, and nothing once stopped.
+type recorder struct {
+	r   io.Reader
+	on  bool
+	buf []byte
+	w   io.Writer
+	err error // of writing to w
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	switch {
+	case !r.on:
+	case r.w != nil:
+		if _, werr := r.w.Write(p[:n]); werr != nil && r.err == nil {
+			r.err = werr
+		}
+	default:
+		r.buf = append(r.buf, p[:n]...)
+	}
+	return n, err
+}
+
+// to writes what was kept to w, and what is read from now on.
+func (r *recorder) to(w io.Writer) error {
+	if _, err := w.Write(r.buf); err != nil {
+		return err
+	}
+	r.buf, r.w, r.on = nil, w, true
+	return nil
+}
+
+func (r *recorder) stop() { r.on, r.buf, r.w = false, nil, nil }
+
+// unnamedTemp is a new temporary file (0600), already removed: its
+// name is gone before anything is written to it.
+func unnamedTemp() (*os.File, error) {
+	f, err := os.CreateTemp("", "circl-pdns-import-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// sameText reads the rest of c, hashing it, and returns the earlier
+// import of the same whole text, if there is one.
+func sameText(c *content, marks []*mark) (*mark, error) {
+	for {
+		if _, err := c.next(0); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	end := c.end()
+	for _, m := range marks {
+		if m.points[len(m.points)-1] == end[len(end)-1] {
+			return m, nil
+		}
+	}
+	return nil, nil
 }
 
 // readDump reads a COF dump: its records decoded in a goroutine of their
@@ -354,6 +495,7 @@ func (im *Import) drain(ctx context.Context, chunks <-chan *importChunk, st *Inp
 		if err := im.write(ctx, c); err != nil {
 			return err
 		}
+		im.wrote = im.wrote || len(c.rows) > 0
 		if c.err != nil {
 			return c.err
 		}
@@ -550,8 +692,8 @@ func (im *Import) Commit(ctx context.Context) (ImportStats, error) {
 	}
 	im.stats.Saturated = saturated - im.saturated
 	if im.indexAtEnd {
-		// sorted in temporary files, not in memory: a store of any size
-		if _, err := im.tx.ExecContext(ctx, `PRAGMA temp_store = FILE; `+storeKeyIndexes+`; PRAGMA temp_store = MEMORY`); err != nil {
+		// sorted in temporary files (temp_store), not in memory: a store of any size
+		if _, err := im.tx.ExecContext(ctx, storeKeyIndexes); err != nil {
 			return im.stats, err
 		}
 	}
@@ -571,6 +713,7 @@ func (im *Import) Rollback() {
 		im.tx.Rollback()
 	}
 	if im.conn != nil {
+		im.conn.ExecContext(context.Background(), `PRAGMA temp_store = MEMORY`) // as the queries' connections are
 		im.conn.Close()
 	}
 	if im.lock != nil {

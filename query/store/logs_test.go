@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -246,4 +247,75 @@ func gzipped(s string) []byte {
 	zw.Write([]byte(s))
 	zw.Close()
 	return b.Bytes()
+}
+
+// A dump read again is known by its digest before it is parsed, whether
+// it can be read twice (a file) or not (a pipe: what is read is kept in an
+// unnamed temporary file); one that only begins the same is imported.
+func TestImportDumpAgain(t *testing.T) {
+	t.Parallel()
+	var dump strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&dump, `{"rrname":"n%d.example","rrtype":"A","rdata":"192.0.2.%d","time_first":1,"time_last":2,"count":1}`+"\n", i, i%250)
+	}
+	longer := dump.String() + `{"rrname":"last.example","rrtype":"A","rdata":"192.0.2.1","count":5}` + "\n"
+	pipe := func(s string) io.Reader { return io.MultiReader(strings.NewReader(s)) } // not an io.Seeker
+	for _, tt := range []struct {
+		name string
+		r    func(string) io.Reader
+	}{{"file", func(s string) io.Reader { return strings.NewReader(s) }}, {"pipe", pipe}, {"gzip pipe", func(s string) io.Reader { return pipe(string(gzipped(s))) }}} {
+		s := newStore(t)
+		stats := func(text string) store.InputStats {
+			im, err := s.BeginImport(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Rollback()
+			var st store.InputStats
+			im.Done = func(s store.InputStats) { st = s }
+			if err := im.ReadInput(context.Background(), store.Input{Name: tt.name, R: tt.r(text)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := im.Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		stats(dump.String())
+		if st := stats(dump.String()); !st.Again || st.Records != 0 {
+			t.Errorf("%s: the same dump again: %+v", tt.name, st)
+		}
+		if st := stats(longer); st.Again || st.Records != 3001 {
+			t.Errorf("%s: a longer dump: %+v", tt.name, st)
+		}
+		if got := ask(t, s, "n7.example"); len(got) != 1 || !strings.Contains(got[0], `"count":2`) {
+			t.Errorf("%s: %q, want the record counted once a dump", tt.name, got)
+		}
+	}
+}
+
+// An input that fails after some of its records were written ends the
+// import, which leaves the store as it was.
+func TestImportFailsMidway(t *testing.T) {
+	t.Parallel()
+	var dump strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&dump, `{"rrname":"n%d.example","rrtype":"A","rdata":"192.0.2.1"}`+"\n", i)
+	}
+	gz := gzipped(dump.String())
+	s := newStore(t)
+	importText(t, s, `{"rrname":"before.example","rrtype":"A","rdata":"192.0.2.1"}`)
+	im, err := s.BeginImport(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = im.ReadInput(context.Background(), store.Input{Name: "cut.gz", R: bytes.NewReader(gz[:len(gz)*3/4])})
+	var ie *store.InputError
+	if err == nil || errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "cut.gz: ") {
+		t.Errorf("a dump cut after records were written: %v, want an error that ends the import", err)
+	}
+	im.Rollback()
+	if got := ask(t, s, "n1.example"); len(got) != 0 {
+		t.Errorf("the store changed: %q", got)
+	}
 }
