@@ -111,7 +111,7 @@ var groups = []kong.Group{
 	{Key: "selection", Title: "Selection:", Description: "Applied in this order: type, time fence, sort, limit, --new, jq. TIME is RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01, UTC: its start for --since, its end for --until), epoch seconds, or a time ago (90d, 12h, 2w)."},
 	{Key: "filter", Title: "Filter:"},
 	{Key: "connection", Title: "Connection:"},
-	{Key: "store", Title: "Store:", Description: "A team's own sensor dumps, indexed: import them once, then ask them as a server."},
+	{Key: "store", Title: "Store:", Description: "A team's own DNS logs (Zeek, Suricata, passivedns) and COF dumps, indexed: import them (again and again: only what is new is read), then ask them as a server."},
 	{Key: "cache", Title: "Cache:"},
 	{Key: "batch", Title: "Batch:"},
 	{Key: "pivot", Title: "Pivot:", Description: "With --pivot, every record carries hop (0 for the given indicators) and via (the indicator whose answer led to it)."},
