@@ -36,38 +36,11 @@ func (p *jsonLog) Skip([]byte) {}
 func eachMember(s string, fn func(key, value string) error) error {
 	d := scanner{s: s}
 	d.space()
-	if !d.eat('{') {
+	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return errors.New("not a JSON object")
 	}
-	d.space()
-	if d.eat('}') {
-		return nil
-	}
-	for {
-		d.space()
-		k, err := d.str()
-		if err != nil {
-			return errSyntax
-		}
-		d.space()
-		if !d.eat(':') {
-			return errSyntax
-		}
-		d.space()
-		v, err := d.value(0)
-		if err != nil {
-			return errSyntax
-		}
-		if err := fn(unquote(k), v); err != nil {
-			return err
-		}
-		d.space()
-		if d.eat('}') {
-			break
-		}
-		if !d.eat(',') {
-			return errSyntax
-		}
+	if err := d.each('{', 0, fn); err != nil {
+		return err
 	}
 	if d.space(); d.i < len(d.s) {
 		return errors.New("data after the JSON object")
@@ -79,30 +52,10 @@ func eachMember(s string, fn func(key, value string) error) error {
 // the scanner checked it).
 func eachElement(s string, fn func(v string) error) error {
 	d := scanner{s: s}
-	if !d.eat('[') {
+	if d.i >= len(d.s) || d.s[d.i] != '[' {
 		return errors.New("not an array")
 	}
-	d.space()
-	if d.eat(']') {
-		return nil
-	}
-	for {
-		d.space()
-		v, err := d.value(0)
-		if err != nil {
-			return errSyntax
-		}
-		if err := fn(v); err != nil {
-			return err
-		}
-		d.space()
-		if d.eat(']') {
-			return nil
-		}
-		if !d.eat(',') {
-			return errSyntax
-		}
-	}
+	return d.each('[', 0, func(_, v string) error { return fn(v) })
 }
 
 // jsonText is the text of a JSON scalar: a string's content, a number or

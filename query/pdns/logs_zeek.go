@@ -345,24 +345,18 @@ func (z *zeekTSV) read(l []byte, zl *zeekLine) error {
 	if zl.ts, err = epochSeconds(ts); err != nil {
 		return fmt.Errorf("ts: %w", err)
 	}
-	if v, ok := col(zQuery); ok {
-		zl.query = z.text(v)
+	text := func(cols ...int) string { // the first of these columns that is set
+		for _, c := range cols {
+			if v, ok := col(c); ok {
+				return z.text(v)
+			}
+		}
+		return ""
 	}
-	if v, ok := col(zQClassName); ok {
-		zl.class = z.text(v)
-	} else if v, ok := col(zQClass); ok {
-		zl.class = z.text(v)
-	}
-	if v, ok := col(zQTypeName); ok {
-		zl.qtype = z.text(v)
-	} else if v, ok := col(zQType); ok {
-		zl.qtype = z.text(v)
-	}
-	if v, ok := col(zRCodeName); ok {
-		zl.rcode = z.text(v)
-	} else if v, ok := col(zRCode); ok {
-		zl.rcode = z.text(v)
-	}
+	zl.query = text(zQuery)
+	zl.class = text(zQClassName, zQClass)
+	zl.qtype = text(zQTypeName, zQType)
+	zl.rcode = text(zRCodeName, zRCode)
 	if v, ok := col(zRejected); ok {
 		zl.rejected = string(v) == "T"
 	}

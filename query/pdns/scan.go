@@ -187,19 +187,30 @@ func (d *scanner) composite(depth int) error {
 	if depth > maxDepth {
 		return errSyntax
 	}
-	close := byte(']')
-	if d.s[d.i] == '{' {
-		close = '}'
+	return d.each(d.s[d.i], depth, nil)
+}
+
+// each walks the object ('{') or array ('[') at the cursor, nested depth
+// deep, calling fn (if not nil) with each member's key (decoded; "" in an
+// array) and value.
+func (d *scanner) each(open byte, depth int, fn func(key, value string) error) error {
+	close := byte('}')
+	if open == '[' {
+		close = ']'
 	}
-	d.i++
+	if !d.eat(open) {
+		return errSyntax
+	}
 	d.space()
 	if d.eat(close) {
 		return nil
 	}
 	for {
 		d.space()
-		if close == '}' {
-			if _, err := d.str(); err != nil {
+		var key string
+		if open == '{' {
+			k, err := d.str()
+			if err != nil {
 				return err
 			}
 			d.space()
@@ -207,9 +218,18 @@ func (d *scanner) composite(depth int) error {
 				return errSyntax
 			}
 			d.space()
+			if fn != nil {
+				key = unquote(k)
+			}
 		}
-		if _, err := d.value(depth); err != nil {
+		v, err := d.value(depth)
+		if err != nil {
 			return err
+		}
+		if fn != nil {
+			if err := fn(key, v); err != nil {
+				return err
+			}
 		}
 		d.space()
 		if d.eat(close) {

@@ -539,20 +539,30 @@ type importChunk struct {
 	err      error   // what ended the input early
 }
 
+// chunker fills a chunk (c) and sends it, until stop is closed.
+type chunker struct {
+	c    *importChunk
+	out  chan<- *importChunk
+	stop <-chan struct{}
+}
+
+// send sends the chunk, and starts another; false if the import stopped.
+func (k *chunker) send() bool {
+	select {
+	case k.out <- k.c:
+		k.c = &importChunk{}
+		return true
+	case <-k.stop:
+		return false
+	}
+}
+
 // decodeDump reads the records of a dump into chunks, until its end or
 // until stop is closed.
 func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, stop <-chan struct{}) {
 	defer close(chunks)
-	c := &importChunk{}
-	send := func() bool {
-		select {
-		case chunks <- c:
-			c = &importChunk{}
-			return true
-		case <-stop:
-			return false
-		}
-	}
+	k := chunker{c: &importChunk{}, out: chunks, stop: stop}
+	send := k.send
 	rr := pdns.NewRecordReader(r, max)
 	for {
 		rec, err := rr.Next()
@@ -562,22 +572,22 @@ func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, s
 			send()
 			return
 		case errors.As(err, &bad): // over-long ones too
-			c.read++
-			c.refused++
-			c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
+			k.c.read++
+			k.c.refused++
+			k.c.problems = append(k.c.problems, &pdns.RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
 			continue
 		case err != nil:
-			c.err = fileError(err) // the input is named by InputError
+			k.c.err = fileError(err) // the input is named by InputError
 			send()
 			return
 		}
-		c.read++
-		if err := c.add(&rec); err != nil {
-			c.err = err
+		k.c.read++
+		if err := k.c.add(&rec); err != nil {
+			k.c.err = err
 			send()
 			return
 		}
-		if len(c.rows) == importRows*importColumns && !send() {
+		if len(k.c.rows) == importRows*importColumns && !send() {
 			return
 		}
 	}

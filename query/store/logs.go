@@ -73,23 +73,15 @@ type blockOrErr struct {
 // parseLog turns the blocks of a log into chunks of records, and returns
 // its parser (whose counts are final once chunks is closed).
 func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan blockOrErr, chunks chan<- *importChunk, stop <-chan struct{}) (read logRead) {
-	c := &importChunk{}
-	send := func() bool {
-		select {
-		case chunks <- c:
-			c = &importChunk{}
-			return true
-		case <-stop:
-			return false
-		}
-	}
+	k := chunker{c: &importChunk{}, out: chunks, stop: stop}
+	send := k.send
 	where := func(line int) string { return fmt.Sprintf("line %d", line) }
 	problem := func(line int, err error) {
-		c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: where(line), Err: err})
+		k.c.problems = append(k.c.problems, &pdns.RecordError{Indicator: name, Where: where(line), Err: err})
 	}
 	parser, err := pdns.NewLogParser(format, im.maxRecordBytes(), problem)
 	if err != nil {
-		c.err = err
+		k.c.err = err
 		send()
 		return read
 	}
@@ -97,23 +89,23 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 	t := &pdns.Tally{SensorID: im.SensorID}
 	flush := func() bool {
 		err := t.Drain(func(rec pdns.Record) error {
-			c.read++
-			if err := c.add(&rec); err != nil {
+			k.c.read++
+			if err := k.c.add(&rec); err != nil {
 				return err
 			}
-			if len(c.rows) == importRows*importColumns && !send() {
+			if len(k.c.rows) == importRows*importColumns && !send() {
 				return errStopped
 			}
 			return nil
 		}, func(err error) {
-			c.refused++
-			c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: "a record made of its lines", Err: err})
+			k.c.refused++
+			k.c.problems = append(k.c.problems, &pdns.RecordError{Indicator: name, Where: "a record made of its lines", Err: err})
 		})
 		if err == errStopped {
 			return false
 		}
 		if err != nil {
-			c.err = err
+			k.c.err = err
 			send()
 			return false
 		}
@@ -122,7 +114,7 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 	line := 1
 	for b := range blocks {
 		if b.err != nil {
-			c.err = b.err
+			k.c.err = b.err
 			send()
 			return read
 		}
@@ -134,13 +126,13 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 			parser.Skip(b.data)
 		default:
 			if err := parser.Parse(b.data, line, t); err != nil {
-				c.err = err
+				k.c.err = err
 				send()
 				return read
 			}
 		}
 		line += bytes.Count(b.data, []byte("\n"))
-		if len(c.problems) >= 64 && !send() {
+		if len(k.c.problems) >= 64 && !send() {
 			return read
 		}
 		if t.Bytes() > tallyBytes && !flush() {

@@ -16,17 +16,28 @@ import (
 	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
-// importText imports texts into s in one import, and returns what each
-// input held.
-func importText(t *testing.T, s *store.Store, texts ...string) []store.InputStats {
+// begin begins an import into s, rolled back at the end of the test if
+// it is not committed; what it says of each input goes to *stats, its
+// problems to *problems.
+func begin(t *testing.T, s *store.Store, stats *[]store.InputStats, problems *[]string) *store.Import {
 	t.Helper()
 	im, err := s.BeginImport(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer im.Rollback()
+	t.Cleanup(im.Rollback)
+	im.Done = func(st store.InputStats) { *stats = append(*stats, st) }
+	im.Problem = func(err error) { *problems = append(*problems, err.Error()) }
+	return im
+}
+
+// importText imports texts into s in one import, and returns what each
+// input held.
+func importText(t *testing.T, s *store.Store, texts ...string) []store.InputStats {
+	t.Helper()
 	var got []store.InputStats
-	im.Done = func(st store.InputStats) { got = append(got, st) }
+	var problems []string
+	im := begin(t, s, &got, &problems)
 	for i, text := range texts {
 		if err := im.ReadInput(context.Background(), store.Input{Name: string(rune('a' + i)), R: strings.NewReader(text)}); err != nil {
 			t.Fatal(err)
@@ -170,16 +181,10 @@ func sum(t *testing.T, s *store.Store) int64 {
 func TestImportLogProblems(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
-	im, err := s.BeginImport(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Rollback()
-	im.MaxRecordBytes = 300
 	var problems []string
-	im.Problem = func(err error) { problems = append(problems, err.Error()) }
 	var stats []store.InputStats
-	im.Done = func(st store.InputStats) { stats = append(stats, st) }
+	im := begin(t, s, &stats, &problems)
+	im.MaxRecordBytes = 300
 	log := pdnstest.ZeekHeader("2025-12-01-00-00-00") +
 		"1764547200\tC1\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t0.1\ta.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.1\t1.0\tF\n" +
 		"1764547200\tC2\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t0.1\t" + strings.Repeat("x", 2000) + "\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.2\t1.0\tF\n" +
@@ -187,7 +192,7 @@ func TestImportLogProblems(t *testing.T) {
 	if err := im.ReadInput(context.Background(), store.Input{Name: "dns.log", R: strings.NewReader(log)}); err != nil {
 		t.Fatal(err)
 	}
-	err = im.ReadInput(context.Background(), store.Input{Name: "notes.txt", R: strings.NewReader("hello\n")})
+	err := im.ReadInput(context.Background(), store.Input{Name: "notes.txt", R: strings.NewReader("hello\n")})
 	var ie *store.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "notes.txt: the input is no format circl-pdns reads") {
 		t.Errorf("notes.txt: %v", err)
@@ -214,14 +219,9 @@ func TestImportLogProblems(t *testing.T) {
 	// held; its bytes are still the text's (the same text again is known)
 	huge := strings.Replace(log, strings.Repeat("x", 2000), strings.Repeat("y", 1_200_000), 1)
 	for range 2 {
-		im, err := s.BeginImport(context.Background(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		im.MaxRecordBytes = 100_000
 		problems, stats = nil, nil
-		im.Problem = func(err error) { problems = append(problems, err.Error()) }
-		im.Done = func(st store.InputStats) { stats = append(stats, st) }
+		im := begin(t, s, &stats, &problems)
+		im.MaxRecordBytes = 100_000
 		if err := im.ReadInput(context.Background(), store.Input{Name: "huge.log", R: strings.NewReader(huge)}); err != nil {
 			t.Fatal(err)
 		}
@@ -266,20 +266,16 @@ func TestImportDumpAgain(t *testing.T) {
 	}{{"file", func(s string) io.Reader { return strings.NewReader(s) }}, {"pipe", pipe}, {"gzip pipe", func(s string) io.Reader { return pipe(string(gzipped(s))) }}} {
 		s := newStore(t)
 		stats := func(text string) store.InputStats {
-			im, err := s.BeginImport(context.Background(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Rollback()
-			var st store.InputStats
-			im.Done = func(s store.InputStats) { st = s }
+			var st []store.InputStats
+			var problems []string
+			im := begin(t, s, &st, &problems)
 			if err := im.ReadInput(context.Background(), store.Input{Name: tt.name, R: tt.r(text)}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := im.Commit(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			return st
+			return st[0]
 		}
 		stats(dump.String())
 		if st := stats(dump.String()); !st.Again || st.Records != 0 {
@@ -305,11 +301,10 @@ func TestImportFailsMidway(t *testing.T) {
 	gz := gzipped(dump.String())
 	s := newStore(t)
 	importText(t, s, `{"rrname":"before.example","rrtype":"A","rdata":"192.0.2.1"}`)
-	im, err := s.BeginImport(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = im.ReadInput(context.Background(), store.Input{Name: "cut.gz", R: bytes.NewReader(gz[:len(gz)*3/4])})
+	var stats []store.InputStats
+	var problems []string
+	im := begin(t, s, &stats, &problems)
+	err := im.ReadInput(context.Background(), store.Input{Name: "cut.gz", R: bytes.NewReader(gz[:len(gz)*3/4])})
 	var ie *store.InputError
 	if err == nil || errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "cut.gz: ") {
 		t.Errorf("a dump cut after records were written: %v, want an error that ends the import", err)
