@@ -72,11 +72,11 @@ func rows(t *testing.T, s *store.Store) string {
 	return b.String()
 }
 
-// bigLog is a Zeek log of some megabytes: several checkpoints.
+// bigLog is a Zeek log of some checkpoints.
 func bigLog(t *testing.T) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := pdnstest.ZeekLog(&b, 40_000, 3000, 1764547200); err != nil {
+	if err := pdnstest.ZeekLog(&b, 8*store.CheckpointEvery()/200, 300, 1764547200); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -93,7 +93,8 @@ func TestImportResumes(t *testing.T) {
 	want := rows(t, whole)
 
 	parts := newStore(t)
-	cut := 5*(1<<20) + 12345 // inside a line, past five checkpoints
+	mb := store.CheckpointEvery()
+	cut := 5*mb + 12345 // inside a line, past five checkpoints
 	st := importText(t, parts, log[:cut])
 	held := cut - (strings.LastIndexByte(log[:cut], '\n') + 1)
 	if st[0].Held != held || st[0].Before != 0 {
@@ -127,7 +128,8 @@ func TestImportResumes(t *testing.T) {
 func TestImportDiverges(t *testing.T) {
 	t.Parallel()
 	log := bigLog(t)
-	at := 3*(1<<20) + 777 // the byte that differs
+	mb := store.CheckpointEvery()
+	at := 3*mb + 777 // the byte that differs
 	i := strings.IndexAny(log[at:], "0123456789") + at
 	other := log[:i] + string('0'+(log[i]-'0'+1)%10) + log[i+1:]
 
@@ -135,7 +137,7 @@ func TestImportDiverges(t *testing.T) {
 	importText(t, s, log)
 	st := importText(t, s, other)
 	// its checkpoints are the first line ends after each MiB
-	cp := int64(3<<20) + int64(strings.IndexByte(log[3<<20-1:], '\n'))
+	cp := int64(3*mb + strings.IndexByte(log[3*mb-1:], '\n'))
 	if st[0].Before != cp {
 		t.Errorf("a text that differs after %d bytes: read from %d, want %d (the checkpoint before)", at, st[0].Before, cp)
 	}
@@ -146,10 +148,10 @@ func TestImportDiverges(t *testing.T) {
 		t.Errorf("the counts of the store hold %d more than the log's %d: the part read before was counted twice", got-want, want)
 	}
 
-	older := log[:5*(1<<20)+20000]
+	older := log[:5*mb+mb/2]
 	older = older[:strings.LastIndexByte(older, '\n')+1]
 	st = importText(t, s, older)
-	cp5 := int64(5<<20) + int64(strings.IndexByte(log[5<<20-1:], '\n'))
+	cp5 := int64(5*mb + strings.IndexByte(log[5*mb-1:], '\n'))
 	if st[0].Before != cp5 || st[0].Again || st[0].Since != "a" {
 		t.Errorf("an older copy: %+v; want it read from %d", st[0], cp5)
 	}

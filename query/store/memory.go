@@ -38,10 +38,11 @@ CREATE TABLE IF NOT EXISTS imports (
 CREATE INDEX IF NOT EXISTS imports_head ON imports (head);
 `
 
-const (
-	headBytes       = 4096
-	checkpointEvery = 1 << 20
-)
+const headBytes = 4096
+
+// checkpointEvery is the distance between checkpoints: 1 MB (the tests
+// make it smaller, to test many on small logs).
+var checkpointEvery int64 = 1 << 20
 
 // point is the digest of a text up to an offset.
 type point struct {

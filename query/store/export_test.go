@@ -1,0 +1,8 @@
+package store
+
+// The tests of this package see checkpoints every 64 KB: many, on logs
+// small enough to import quickly under the race detector.
+func init() { checkpointEvery = 64 << 10 }
+
+// CheckpointEvery is the distance between checkpoints, in tests.
+func CheckpointEvery() int { return int(checkpointEvery) }
