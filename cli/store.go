@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -81,7 +82,7 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	var bar *progressbar.ProgressBar // the bytes read, out of the files' size
 	if wantProgress(g, stderr) {
 		bar = progressbar.NewOptions64(total, append(barOptions(stderr, width(stderr), "importing", "import"),
-			progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(total > 0))...)
+			progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(total > 0), progressbar.OptionThrottle(100*time.Millisecond))...)
 		im.Progress = func(st store.ImportStats) { bar.Set64(st.Bytes) }
 	}
 	say := func(format string, args ...any) { // on a line of its own, not after the bar

@@ -480,6 +480,9 @@ func (im *Import) drain(ctx context.Context, chunks <-chan *importChunk, st *Inp
 			return nil
 		}
 		progress()
+		if im.Progress != nil && len(c.rows) == 0 { // a log being read: what it has read so far
+			im.Progress(im.Stats())
+		}
 		for _, p := range c.problems {
 			if im.Problem != nil {
 				im.Problem(p)

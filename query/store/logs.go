@@ -132,7 +132,7 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 			}
 		}
 		line += bytes.Count(b.data, []byte("\n"))
-		if len(k.c.problems) >= 64 && !send() {
+		if !send() { // its problems, and the progress: a chunk a block
 			return read
 		}
 		if t.Bytes() > tallyBytes && !flush() {
