@@ -456,3 +456,23 @@ func TypeName(n uint16) string {
 	}
 	return "TYPE" + strconv.Itoa(int(n))
 }
+
+// JSONString is s as a JSON string, written as records write theirs.
+func JSONString(s string) string { return string(appendJSONString(nil, s)) }
+
+// ObjectJSON is fields as one compact JSON object, in their order.
+func ObjectJSON(fields []Field) string {
+	r := Record{fields: fields}
+	return string(r.AppendJSON(nil))
+}
+
+// ObjectMembers are the members of the JSON object text, in their order:
+// keys decoded, values as their JSON text.
+func ObjectMembers(text string) ([]Field, error) {
+	var fs []Field
+	err := eachMember(text, func(k, v string) error {
+		fs = append(fs, Field{Key: k, Value: v})
+		return nil
+	})
+	return fs, err
+}

@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
+	"slices"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
@@ -33,19 +30,20 @@ type ImportStats struct {
 	Saturated int
 }
 
-// Import loads COF dumps into a store, all in one transaction: until
-// Commit, queries see the store as it was, and an import that is stopped
-// (interrupted, killed, failed) leaves it as it was. Records are merged
-// into the rows of the store as they are written (storeSchema), so that
-// memory does not grow with the dumps.
+// Import loads COF dumps and DNS logs into a store. Until Commit, queries
+// see the store as it was, and an import that is stopped (interrupted,
+// killed, failed) leaves it as it was. The inputs are read, their records
+// made, in goroutines of their own while the store's engine writes the
+// records before them, merging them as passive DNS stores do.
 type Import struct {
 	store *Store
+	imp   importer
 	// MaxRecordBytes bounds a record, as for every source (0 means
 	// pdns.DefaultMaxRecordBytes).
 	MaxRecordBytes int
 	// Problem receives each bad record, which is skipped.
 	Problem func(error)
-	// Progress, if set, receives the counts every importBatch records.
+	// Progress, if set, receives the counts as the inputs are read.
 	Progress func(ImportStats)
 	// Format is the format of the inputs; FormatUnknown (the default):
 	// each is recognised by its content.
@@ -55,133 +53,57 @@ type Import struct {
 	// Done, if set, receives what each input held once it is read.
 	Done func(InputStats)
 
-	lock      *os.File
-	conn      *sql.Conn
-	tx        *sql.Tx
-	upsert    *sql.Stmt   // importRows rows at a time
-	stats     ImportStats // with Bytes of the dumps read whole
-	staged    int         // records read since the last count
-	maxID     int64       // the largest row id before the batch
-	saturated int         // rows whose count was at its largest before the import
-	dumpBytes int64       // of the dump being read, so far
+	stats     ImportStats // with Bytes of the inputs read whole
+	staged    int         // records written since progress was last said
+	dumpBytes int64       // of the input being read, so far
 	wrote     bool        // records of the input being read were written
-	// indexAtEnd: the store was empty; the key indexes are made at the end
-	indexAtEnd bool
 }
 
-const (
-	importBatch   = 10_000 // records between two reports of progress
-	importRows    = 100    // rows in one statement
-	importColumns = 9
-)
-
-// multiKeys are the keys of a record whose rdata array holds more than one
-// indicator: they go to the data_keys table.
-type multiKeys struct {
-	rrname, rrtype, rdata string
-	keys                  []string
+// importer is an engine's side of an import: what it remembers of the
+// inputs imported before, and the writing of records.
+type importer interface {
+	// marks are the earlier imports of texts of format that begin with head.
+	marks(ctx context.Context, head []byte, format string) ([]*mark, error)
+	// remember notes what this import read of a text, to be known once
+	// the import is committed.
+	remember(ctx context.Context, head []byte, points []point, in Input, format string) error
+	// write writes records, merging them into the store's.
+	write(ctx context.Context, rows []storeRow) error
+	// commit makes the import visible, and says what it added.
+	commit(ctx context.Context, st *ImportStats) error
+	// rollback ends the import, leaving the store as it was if it was
+	// not committed.
+	rollback()
 }
 
-// upsertRecords merges rows into the store: the COF key is unique; the
-// times are the earliest and the latest, the counts add up, and the rest
-// (the record as first imported) stays.
-var upsertRecords = `INSERT INTO records (rrname, rrtype, rdata, time_first, time_last, count, record, name_key, data_key) VALUES %s
- ON CONFLICT (rrname, rrtype, rdata) DO UPDATE SET
-   time_first = coalesce(min(records.time_first, excluded.time_first), records.time_first, excluded.time_first),
-   time_last = coalesce(max(records.time_last, excluded.time_last), records.time_last, excluded.time_last),
-   count = CASE WHEN records.count IS NULL AND excluded.count IS NULL THEN NULL
-           WHEN coalesce(records.count, 0) > ` + maxCount + ` - coalesce(excluded.count, 0) THEN ` + maxCount + `
-           ELSE coalesce(records.count, 0) + coalesce(excluded.count, 0) END`
-
-// maxCount is pdns.MaxCount in SQL: a sum of counts stops there (counts
-// are vetted: none is negative), and stays an INTEGER.
-var maxCount = strconv.FormatInt(pdns.MaxCount, 10)
-
-// countSaturated counts the rows whose count is at its largest.
-var countSaturated = `SELECT count(*) FROM records WHERE count = ` + maxCount
+// storeRow is one record as an engine writes it.
+type storeRow struct {
+	rrname, rrtype string
+	rdata          string // the rdata member as JSON: a string, or an array
+	first, last    int64  // 0: not given
+	count          int64
+	hasCount       bool
+	record         string   // the record as imported, compact JSON
+	extra          string   // its other members (extraOf), for an engine that keeps them apart
+	nameKey        string   // rrname as an indicator, labels reversed; "" if it is none
+	dataKeys       []string // the rdata values that are indicators, labels reversed
+}
 
 // BeginImport starts an import into s. Another import into the same store
-// is waited for (waiting is called first, if it must wait); queries are not.
+// may be waited for (waiting is called first, if it must wait); queries are
+// not.
 func (s *Store) BeginImport(ctx context.Context, waiting func()) (*Import, error) {
-	lock, err := os.OpenFile(s.Path+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600) // never through a link
+	imp, err := s.e.begin(ctx, waiting)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if waiting != nil {
-			waiting()
-		}
-		if err := flockContext(ctx, lock); err != nil {
-			return nil, err // and the lock file is closed
-		}
-	}
-	im := &Import{store: s, lock: lock}
-	if err := im.begin(ctx); err != nil {
-		im.Rollback()
-		return nil, err
-	}
-	return im, nil
+	return &Import{store: s, imp: imp}, nil
 }
 
-// flockContext takes the lock, giving up when ctx is done. On an error it
-// closes the file: when ctx is done, once the lock comes, which lets it go
-// at once (the file is not closed under a flock that waits on it).
-func flockContext(ctx context.Context, lock *os.File) error {
-	fd := int(lock.Fd())
-	done := make(chan error, 1)
-	go func() { done <- syscall.Flock(fd, syscall.LOCK_EX) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			lock.Close()
-		}
-		return err
-	case <-ctx.Done():
-		go func() {
-			<-done
-			lock.Close()
-		}()
-		return ctx.Err()
-	}
-}
-
-func (im *Import) begin(ctx context.Context) (err error) {
-	if im.conn, err = im.store.db.Conn(ctx); err != nil {
-		return err
-	}
-	if im.tx, err = im.conn.BeginTx(ctx, nil); err != nil {
-		return err
-	}
-	if err := im.migrate(ctx); err != nil {
-		return err
-	}
-	// What SQLite keeps aside goes to temporary files, not memory: the
-	// pages an input's savepoint may have to restore (all those it changes
-	// in a full store), the sorts of the key indexes made at the end.
-	if _, err := im.tx.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
-		return err
-	}
-	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&im.maxID); err != nil {
-		return err
-	}
-	if err := im.tx.QueryRowContext(ctx, countSaturated).Scan(&im.saturated); err != nil {
-		return err
-	}
-	if im.maxID == 0 { // an empty store: its key indexes are made at the end
-		if _, err := im.tx.ExecContext(ctx, `DROP INDEX records_name_key; DROP INDEX records_data_key`); err != nil {
-			return err
-		}
-		im.indexAtEnd = true
-	}
-	im.upsert, err = im.tx.PrepareContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(importRows, importColumns)))
-	return err
-}
-
-// rowsOf is the VALUES of n rows of cols parameters each.
-func rowsOf(n, cols int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
-}
+const (
+	importBatch = 10_000 // records between two reports of progress
+	importRows  = 100    // records in one chunk
+)
 
 // Input is one input of an import: a COF dump or a DNS log.
 type Input struct {
@@ -279,7 +201,7 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 		}
 	}
 	st.Format = format.Format
-	marks, err := im.marksFor(ctx, c.head, format.Format.String())
+	marks, err := im.imp.marks(ctx, c.head, format.Format.String())
 	if err != nil {
 		return st, err
 	}
@@ -351,7 +273,7 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 	if c.off == 0 {
 		return st, nil
 	}
-	return st, im.remember(ctx, c.head, points, in, format.Format.String())
+	return st, im.imp.remember(ctx, c.head, points, in, format.Format.String())
 }
 
 // openText is the text of the input r: r itself, or what it decompresses
@@ -463,7 +385,7 @@ func (im *Import) readDump(ctx context.Context, name string, c *content, st *Inp
 	chunks := make(chan *importChunk, 4)
 	stop := make(chan struct{})
 	defer close(stop)
-	go decodeDump(&contentReader{c: c, max: im.maxRecordBytes()}, name, im.MaxRecordBytes, chunks, stop)
+	go decodeDump(&contentReader{c: c, max: im.maxRecordBytes()}, name, im.MaxRecordBytes, im.newChunker(chunks, stop))
 	return im.drain(ctx, chunks, st, progress)
 }
 
@@ -534,8 +456,8 @@ func (r *contentReader) Read(p []byte) (int, error) {
 
 // importChunk is up to importRows records of an input, ready to write.
 type importChunk struct {
-	rows     []any // importColumns a row
-	multi    []multiKeys
+	extra    bool // the rows need their extra
+	rows     []storeRow
 	problems []error // bad records (or bad lines of a log), skipped
 	read     int     // records read, bad ones too
 	refused  int     // bad records
@@ -549,11 +471,20 @@ type chunker struct {
 	stop <-chan struct{}
 }
 
+// newChunker is the chunker of an input of im.
+func (im *Import) newChunker(out chan<- *importChunk, stop <-chan struct{}) *chunker {
+	extra := false
+	if e, ok := im.imp.(interface{ extraMembers() bool }); ok {
+		extra = e.extraMembers()
+	}
+	return &chunker{c: &importChunk{extra: extra}, out: out, stop: stop}
+}
+
 // send sends the chunk, and starts another; false if the import stopped.
 func (k *chunker) send() bool {
 	select {
 	case k.out <- k.c:
-		k.c = &importChunk{}
+		k.c = &importChunk{extra: k.c.extra}
 		return true
 	case <-k.stop:
 		return false
@@ -562,9 +493,8 @@ func (k *chunker) send() bool {
 
 // decodeDump reads the records of a dump into chunks, until its end or
 // until stop is closed.
-func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, stop <-chan struct{}) {
-	defer close(chunks)
-	k := chunker{c: &importChunk{}, out: chunks, stop: stop}
+func decodeDump(r io.Reader, name string, max int, k *chunker) {
+	defer close(k.out)
 	send := k.send
 	rr := pdns.NewRecordReader(r, max)
 	for {
@@ -590,7 +520,7 @@ func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, s
 			send()
 			return
 		}
-		if len(k.c.rows) == importRows*importColumns && !send() {
+		if len(k.c.rows) == importRows && !send() {
 			return
 		}
 	}
@@ -598,61 +528,42 @@ func decodeDump(r io.Reader, name string, max int, chunks chan<- *importChunk, s
 
 // add makes the row of one record.
 func (c *importChunk) add(r *pdns.Record) error {
-	var nameKey, dataKey any
-	if n := pdns.IndicatorOf(r.RRName); n != "" {
-		nameKey = storeKey(n)
-	}
-	var keys []string
-	for _, v := range r.RData {
-		if n := pdns.IndicatorOf(v); n != "" {
-			keys = append(keys, storeKey(n))
-		}
-	}
 	rdata, err := r.RDataJSON()
 	if err != nil {
 		return err
 	}
-	switch len(keys) {
-	case 0:
-	case 1:
-		dataKey = keys[0]
-	default: // an array with several: rows of their own
-		c.multi = append(c.multi, multiKeys{r.RRName, r.RRType, rdata, keys})
+	row := storeRow{rrname: r.RRName, rrtype: r.RRType, rdata: rdata, record: r.JSON()}
+	if c.extra {
+		row.extra = extraOf(r)
 	}
-	c.rows = append(c.rows, r.RRName, r.RRType, rdata, number(r, "time_first"), number(r, "time_last"), number(r, "count"), r.JSON(), nameKey, dataKey)
+	row.first, _ = r.Number("time_first")
+	row.last, _ = r.Number("time_last")
+	row.count, row.hasCount = r.Number("count")
+	if n := pdns.IndicatorOf(r.RRName); n != "" {
+		row.nameKey = storeKey(n)
+	}
+	for _, v := range r.RData {
+		if n := pdns.IndicatorOf(v); n != "" && !slices.Contains(row.dataKeys, storeKey(n)) {
+			row.dataKeys = append(row.dataKeys, storeKey(n))
+		}
+	}
+	c.rows = append(c.rows, row)
 	return nil
 }
 
 // write writes a chunk into the store, and says the progress every
 // importBatch records.
 func (im *Import) write(ctx context.Context, c *importChunk) error {
-	if n := len(c.rows) / importColumns; n == importRows {
-		if _, err := im.upsert.ExecContext(ctx, c.rows...); err != nil {
+	if len(c.rows) > 0 {
+		if err := im.imp.write(ctx, c.rows); err != nil {
 			return err
-		}
-	} else if n > 0 {
-		if _, err := im.tx.ExecContext(ctx, fmt.Sprintf(upsertRecords, rowsOf(n, importColumns)), c.rows...); err != nil {
-			return err
-		}
-	}
-	for _, m := range c.multi {
-		for _, key := range m.keys {
-			if _, err := im.tx.ExecContext(ctx, `INSERT OR IGNORE INTO data_keys (key, record)
-			 SELECT ?, id FROM records WHERE rrname = ? AND rrtype = ? AND rdata = ?`, key, m.rrname, m.rrtype, m.rdata); err != nil {
-				return err
-			}
 		}
 	}
 	if im.staged += c.read; im.staged >= importBatch {
-		return im.count(ctx)
-	}
-	return nil
-}
-
-// number is the numeric member key of r, or nil when it was not given.
-func number(r *pdns.Record, key string) any {
-	if n, ok := r.Number(key); ok {
-		return n
+		im.staged = 0
+		if im.Progress != nil {
+			im.Progress(im.Stats())
+		}
 	}
 	return nil
 }
@@ -670,22 +581,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// count counts the rows added, and says the progress.
-func (im *Import) count(ctx context.Context) error {
-	var maxID int64
-	if err := im.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&maxID); err != nil {
-		return err
-	}
-	im.stats.New += int(maxID - im.maxID)
-	im.maxID = maxID
-	im.stats.Merged = im.stats.Read - im.stats.Refused - im.stats.New // everything read is written now
-	im.staged = 0
-	if im.Progress != nil {
-		im.Progress(im.Stats())
-	}
-	return nil
-}
-
 // Stats are the counts so far.
 func (im *Import) Stats() ImportStats {
 	st := im.stats
@@ -693,44 +588,13 @@ func (im *Import) Stats() ImportStats {
 	return st
 }
 
-// Commit merges what is staged and makes the import visible.
+// Commit makes the import visible, and says what it did.
 func (im *Import) Commit(ctx context.Context) (ImportStats, error) {
 	defer im.Rollback()
-	if err := im.count(ctx); err != nil {
-		return im.stats, err
-	}
-	var saturated int
-	if err := im.tx.QueryRowContext(ctx, countSaturated).Scan(&saturated); err != nil {
-		return im.stats, err
-	}
-	im.stats.Saturated = saturated - im.saturated
-	if im.indexAtEnd {
-		// sorted in temporary files (temp_store), not in memory: a store of any size
-		if _, err := im.tx.ExecContext(ctx, storeKeyIndexes); err != nil {
-			return im.stats, err
-		}
-	}
-	if err := im.tx.Commit(); err != nil {
-		return im.stats, err
-	}
-	return im.stats, nil
+	err := im.imp.commit(ctx, &im.stats)
+	return im.stats, err
 }
 
 // Rollback ends an import, leaving the store as it was if it was not
 // committed, and lets the next import in.
-func (im *Import) Rollback() {
-	if im.upsert != nil {
-		im.upsert.Close()
-	}
-	if im.tx != nil {
-		im.tx.Rollback()
-	}
-	if im.conn != nil {
-		im.conn.ExecContext(context.Background(), `PRAGMA temp_store = MEMORY`) // as the queries' connections are
-		im.conn.Close()
-	}
-	if im.lock != nil {
-		im.lock.Close() // and its lock
-		im.lock = nil
-	}
-}
+func (im *Import) Rollback() { im.imp.rollback() }

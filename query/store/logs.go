@@ -73,7 +73,7 @@ type blockOrErr struct {
 // parseLog turns the blocks of a log into chunks of records, and returns
 // its parser (whose counts are final once chunks is closed).
 func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan blockOrErr, chunks chan<- *importChunk, stop <-chan struct{}) (read logRead) {
-	k := chunker{c: &importChunk{}, out: chunks, stop: stop}
+	k := im.newChunker(chunks, stop)
 	send := k.send
 	where := func(line int) string { return fmt.Sprintf("line %d", line) }
 	problem := func(line int, err error) {
@@ -93,7 +93,7 @@ func (im *Import) parseLog(name string, format pdns.InputFormat, blocks <-chan b
 			if err := k.c.add(&rec); err != nil {
 				return err
 			}
-			if len(k.c.rows) == importRows*importColumns && !send() {
+			if len(k.c.rows) == importRows && !send() {
 				return errStopped
 			}
 			return nil

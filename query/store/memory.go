@@ -2,11 +2,8 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
-	"fmt"
 	"time"
 )
 
@@ -23,6 +20,8 @@ import (
 // there: what follows, and only that, is imported. A rotated log, renamed
 // and compressed, is still the log it was. The file's name and identity
 // (device and inode) are kept for people (and for sqlite3).
+//
+// In SQLite, the imports table:
 const importsSchema = `
 CREATE TABLE IF NOT EXISTS imports (
   id          INTEGER PRIMARY KEY,
@@ -61,47 +60,27 @@ type mark struct {
 // end is where the import stopped.
 func (m *mark) end() int64 { return m.points[len(m.points)-1].off }
 
-// marksFor are the earlier imports of texts of format that begin with
-// head.
-func (im *Import) marksFor(ctx context.Context, head []byte, format string) ([]*mark, error) {
-	full := sha256.Sum256(head[:min(len(head), headBytes)])
-	rows, err := im.tx.QueryContext(ctx, `SELECT head, head_len, points, name, imported_at FROM imports WHERE (head = ? OR head_len < ?) AND format = ?`, full[:], headBytes, format)
-	if err != nil {
-		return nil, err
+// headOf is what an import notes of the head of a text: the SHA-256 of
+// its first headBytes bytes (or of all of it, shorter), and their number.
+func headOf(head []byte) (sum []byte, n int) {
+	n = min(len(head), headBytes)
+	return sumOf(head[:n]), n
+}
+
+// newMark is the mark of an import noted as a head (sum, n) and points,
+// for a text that begins with head; nil if that text is another.
+func newMark(head, sum []byte, n int, points []byte, name string, at int64) *mark {
+	if n > len(head) || !bytes.Equal(sum, sumOf(head[:n])) {
+		return nil // a text that this one does not begin with
 	}
-	defer rows.Close()
-	var marks []*mark
-	for rows.Next() {
-		var h, points []byte
-		var n int
-		var m mark
-		var at int64
-		if err := rows.Scan(&h, &n, &points, &m.name, &at); err != nil {
-			return nil, err
-		}
-		if n > len(head) || n < headBytes && !bytes.Equal(h, sumOf(head[:n])) {
-			continue // a short text that this one does not begin with
-		}
-		if m.points = decodePoints(points); len(m.points) == 0 {
-			continue
-		}
-		m.at = time.Unix(at, 0)
-		marks = append(marks, &m)
+	m := &mark{name: name, at: time.Unix(at, 0), points: decodePoints(points)}
+	if len(m.points) == 0 {
+		return nil
 	}
-	return marks, rows.Err()
+	return m
 }
 
 func sumOf(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
-
-// remember notes what this import read of a text.
-func (im *Import) remember(ctx context.Context, head []byte, points []point, in Input, format string) error {
-	n := min(len(head), headBytes)
-	_, err := im.tx.ExecContext(ctx, `INSERT INTO imports (head, head_len, bytes, points, name, file, format, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		sumOf(head[:n]), n, points[len(points)-1].off, encodePoints(points), in.Name, nullString(in.File), format, time.Now().Unix())
-	return err
-}
-
-func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func encodePoints(points []point) []byte {
 	b := make([]byte, 0, len(points)*(8+sha256.Size))
@@ -124,17 +103,4 @@ func decodePoints(b []byte) []point {
 		points = append(points, p)
 	}
 	return points
-}
-
-// migrate brings a store of version 1 to this version: the imports table.
-func (im *Import) migrate(ctx context.Context) error {
-	var version int
-	if err := im.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return err
-	}
-	if version >= storeVersion {
-		return nil
-	}
-	_, err := im.tx.ExecContext(ctx, importsSchema+fmt.Sprintf("PRAGMA user_version = %d;", storeVersion))
-	return err
 }

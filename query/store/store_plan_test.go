@@ -21,7 +21,7 @@ func TestStoreQueryPlan(t *testing.T) {
 	}
 	defer s.Close()
 	for _, wildcard := range []bool{false, true} {
-		rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+storeQuery(wildcard), "com.example", "com.example/")
+		rows, err := s.e.(*sqliteStore).db.Query(`EXPLAIN QUERY PLAN `+storeQuery(wildcard), "com.example", "com.example/")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestImportReleasesConnection(t *testing.T) {
 		} else {
 			im.Rollback()
 		}
-		if n := s.db.Stats().InUse; n != 0 {
+		if n := s.e.(*sqliteStore).db.Stats().InUse; n != 0 {
 			t.Errorf("commit %v: %d connections still in use", commit, n)
 		}
 	}
@@ -95,10 +95,11 @@ func TestReadOnlyStore(t *testing.T) {
 	s.Close()
 	os.Remove(path + ".lock")
 	before, _ := os.ReadFile(path)
-	ro, err := openStore(path, false, func(string) bool { return false })
+	e, err := openSQLite(path, false, func(string) bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}
+	ro := &Store{Path: path, e: e}
 	defer ro.Close()
 	ind, _ := pdns.ParseIndicator("a.example")
 	n := 0
