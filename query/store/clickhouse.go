@@ -254,7 +254,7 @@ func (c *chClient) on(host string) *chClient {
 // send sends a query, with body as its data (an INSERT's rows), and
 // returns the answer of a server that accepted it.
 func (c *chClient) send(ctx context.Context, query string, body io.Reader) (*http.Response, error) {
-	q := url.Values{"database": {c.database}}
+	q := url.Values{} // every table is named with its database: none is given here, where it may not be yet
 	for k, v := range c.settings {
 		q[k] = v
 	}
@@ -443,7 +443,11 @@ func chRecord(rrname, rrtype, rdata string, tf, tl, count uint64, hasCount bool,
 		if err != nil {
 			return pdns.Record{}, fmt.Errorf("its other members: %w", err)
 		}
-		fields = append(fields, more...)
+		for _, f := range more {
+			if !slices.ContainsFunc(fields, func(g pdns.Field) bool { return g.Key == f.Key }) { // a null the merge gave a value
+				fields = append(fields, f)
+			}
+		}
 	}
 	return pdns.RecordOf(fields)
 }
@@ -453,10 +457,12 @@ func chRecord(rrname, rrtype, rdata string, tf, tl, count uint64, hasCount bool,
 var columnMembers = []string{"rrname", "rrtype", "rdata", "time_first", "time_last", "count"}
 
 // extraOf is the record's other members, as one JSON object; "" if none.
+// A member of a column given as null is one of them: the record had it
+// (its column has no value, and says nothing).
 func extraOf(r *pdns.Record) string {
 	var more []pdns.Field
 	for _, f := range r.Members() {
-		if !slices.Contains(columnMembers, f.Key) {
+		if !slices.Contains(columnMembers, f.Key) || f.Value == "null" {
 			more = append(more, f)
 		}
 	}

@@ -76,24 +76,33 @@ func (im *chImport) start() {
 		st := &chStream{bufs: make(chan []byte, 2), done: make(chan error, 1)}
 		im.streams = append(im.streams, st)
 		go func() {
-			st.done <- im.s.c.exec(im.ctx, fmt.Sprintf(insertObs, im.s.db), &chanReader{c: st.bufs})
+			st.done <- im.s.c.exec(im.ctx, fmt.Sprintf(insertObs, im.s.db), &chanReader{c: st.bufs, stop: im.ctx.Done()})
 		}()
 	}
 }
 
-// chanReader reads the buffers sent on c, until it is closed.
+// chanReader reads the buffers sent on c, until it is closed (the end),
+// or until stop is (the import was stopped: an error, which ends the
+// INSERT without its end).
 type chanReader struct {
 	c    chan []byte
+	stop <-chan struct{}
 	rest []byte
 }
 
+var errStoppedImport = errors.New("the import was stopped")
+
 func (r *chanReader) Read(p []byte) (int, error) {
 	for len(r.rest) == 0 {
-		b, ok := <-r.c
-		if !ok {
-			return 0, io.EOF
+		select {
+		case b, ok := <-r.c:
+			if !ok {
+				return 0, io.EOF
+			}
+			r.rest = b
+		case <-r.stop:
+			return 0, errStoppedImport
 		}
-		r.rest = b
 	}
 	n := copy(p, r.rest)
 	r.rest = r.rest[n:]
