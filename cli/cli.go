@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +41,20 @@ type usageError struct{ err error }
 func (e usageError) Error() string       { return e.err.Error() }
 func (e usageError) Unwrap() error       { return e.err }
 func (usageError) Failure() pdns.Failure { return pdns.Usage }
+
+// connError is a store's servers that could not be reached, or failed:
+// status 1 (its kind says better, when it has one: refused credentials).
+type connError struct{ err error }
+
+func (e connError) Error() string { return e.err.Error() }
+func (e connError) Unwrap() error { return e.err }
+func (e connError) Failure() pdns.Failure {
+	var f interface{ Failure() pdns.Failure }
+	if errors.As(e.err, &f) {
+		return f.Failure()
+	}
+	return pdns.Connection
+}
 
 // exitRequest carries kong's request to exit (after --help or --version)
 // out of the parser without leaving the process.
@@ -105,6 +121,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitOK
 	}
 	g.secretArgs = secretsOnCommandLine(args)
+	g.concurrencyGiven = cfg.has("concurrency") || os.Getenv("CIRCL_PDNS_CONCURRENCY") != "" || slices.ContainsFunc(args, func(a string) bool {
+		return a == "-c" || strings.HasPrefix(a, "-c") && len(a) > 2 && a[2] != '-' || a == "--concurrency" || strings.HasPrefix(a, "--concurrency=")
+	})
 	for _, w := range cfg.warnings {
 		fmt.Fprintln(stderr, "circl-pdns: warning: "+w)
 	}
@@ -120,6 +139,9 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cmd, err := newCommand(&g, stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+		if f := pdns.FailureOf(err); f != pdns.Failed {
+			return f.Status // a store that refused the credentials (3), a usage error (2)
+		}
 		return exitUsage
 	}
 	if len(g.Indicators) == 0 && isTerminal(stdin) {

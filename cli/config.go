@@ -47,6 +47,9 @@ func (c configFlag) BeforeResolve(ctx *kong.Context, trace *kong.Path, cfg *conf
 
 func (c *configFile) Validate(*kong.Application) error { return nil }
 
+// has says whether the file gives the flag name a value.
+func (c *configFile) has(name string) bool { _, ok := c.values[name]; return ok }
+
 func (c *configFile) Resolve(ctx *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
 	if err := c.load(ctx.Model); err != nil {
 		return nil, err
@@ -85,8 +88,8 @@ func (c *configFile) load(app *kong.Application) error {
 	if err := json.Unmarshal(data, &values); err != nil {
 		return &configError{fmt.Errorf("%s: %s", c.path, jsonErrorAt(data, err))}
 	}
-	for _, secret := range []string{"password", "token", "url"} { // a URL may hold a password
-		if v, ok := values[secret].(string); ok && (secret != "url" || strings.Contains(v, "@")) {
+	for _, secret := range []string{"password", "token", "store-password", "url", "store"} { // a URL may hold a password
+		if v, ok := values[secret].(string); ok && (secret != "url" && secret != "store" || strings.Contains(v, "@")) {
 			warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
 			break
 		}

@@ -9,11 +9,13 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/circl-pdns/circl-pdns/query/store"
 )
 
 // secretFlags are the flags whose value other users of the machine can
 // read in the process list when given on the command line.
-var secretFlags = []string{"--password", "--token"}
+var secretFlags = []string{"--password", "--token", "--store-password"}
 
 // secretsOnCommandLine names the secret flags given in args.
 func secretsOnCommandLine(args []string) []string {
@@ -63,6 +65,27 @@ func credentials(g *grammar, u *url.URL, warn func(string)) (user, password, tok
 	return user, password, token, nil
 }
 
+// storeOptions are the options of the store --store names: its password,
+// from --store-password ($CIRCL_PDNS_STORE_PASSWORD, the config file) or
+// --store-password-file, for a ClickHouse store.
+func storeOptions(g *grammar, create bool, warn func(string)) (store.Options, error) {
+	o := store.Options{Create: create, Password: g.StorePassword}
+	if g.StorePasswordFile != "" {
+		p, err := readPasswordFile(g.StorePasswordFile)
+		if err != nil {
+			return o, usageError{fmt.Errorf("--store-password-file: %w", err)}
+		}
+		warnIfShared(g.StorePasswordFile, "password file", warn)
+		o.Password = p
+	}
+	if u, err := url.Parse(g.Store); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			warn("a password in --store can be read by other users of this machine (ps, /proc); prefer $CIRCL_PDNS_STORE_PASSWORD or --store-password-file")
+		}
+	}
+	return o, nil
+}
+
 // maxPasswordLine bounds what is read of a password file.
 const maxPasswordLine = 4 << 10
 
@@ -102,7 +125,7 @@ func isLoopback(host string) bool {
 }
 
 // secretEnv are the environment variables that hold credentials.
-var secretEnv = []string{"CIRCL_PDNS_PASSWORD", "CIRCL_PDNS_TOKEN"}
+var secretEnv = []string{"CIRCL_PDNS_PASSWORD", "CIRCL_PDNS_TOKEN", "CIRCL_PDNS_STORE_PASSWORD"}
 
 // jqEnviron is the environment a jq program sees with --jq-env: the
 // process's, without the credentials, and URLs without their user info

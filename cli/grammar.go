@@ -65,10 +65,12 @@ type grammar struct {
 	Config         configFlag    `group:"connection" placeholder:"FILE" predictor:"file" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
 	// Store
-	Store  string `group:"store" placeholder:"PATH" predictor:"file" env:"CIRCL_PDNS_STORE" help:"Answer from the local store at PATH (an SQLite file that --import fills) instead of a server: by index, and *.name for every name under a domain."`
-	Import bool   `group:"store" help:"Load the files given as arguments (- or none: standard input; gzip is recognised) into the store (--store, default $XDG_DATA_HOME/circl-pdns/store.db), merging records, then exit: COF dumps, and DNS logs (Zeek's dns.log, Suricata's EVE JSON, passivedns), each recognised by its content. What was imported before is not counted again; a log that has grown is read from where the last import stopped."`
-	Format string `group:"store" placeholder:"FORMAT" default:"auto" predictor:"format" help:"With --import: the format of the files, when it cannot be told from them: ${inputformats}, or passivedns:LETTERS (the letters given to passivedns -f)."`
-	Sensor string `group:"store" placeholder:"NAME" help:"With --import: the sensor_id of the records made of DNS logs."`
+	Store             string `group:"store" placeholder:"PATH|URL" predictor:"file" env:"CIRCL_PDNS_STORE" help:"Answer from the store at PATH (an SQLite file that --import fills) or URL (clickhouse://[user@]host:port/database, clickhouses:// over TLS; several host:port and ?cluster=NAME for shards) instead of a server: by index, and *.name for every name under a domain."`
+	StorePassword     string `group:"store" placeholder:"PASSWORD" env:"CIRCL_PDNS_STORE_PASSWORD" help:"Password of the ClickHouse store's user (prefer the environment variable or --store-password-file)."`
+	StorePasswordFile string `group:"store" placeholder:"FILE" predictor:"file" help:"Read the ClickHouse store's password from the first line of FILE."`
+	Import            bool   `group:"store" help:"Load the files given as arguments (- or none: standard input; gzip is recognised) into the store (--store, default $XDG_DATA_HOME/circl-pdns/store.db), merging records, then exit: COF dumps, and DNS logs (Zeek's dns.log, Suricata's EVE JSON, passivedns), each recognised by its content. What was imported before is not counted again; a log that has grown is read from where the last import stopped."`
+	Format            string `group:"store" placeholder:"FORMAT" default:"auto" predictor:"format" help:"With --import: the format of the files, when it cannot be told from them: ${inputformats}, or passivedns:LETTERS (the letters given to passivedns -f)."`
+	Sensor            string `group:"store" placeholder:"NAME" help:"With --import: the sensor_id of the records made of DNS logs."`
 
 	// Cache
 	Cache      bool          `group:"cache" env:"CIRCL_PDNS_CACHE" help:"Keep whole answers on disk and answer from them while they are fresh."`
@@ -103,7 +105,8 @@ type grammar struct {
 	Man        bool   `help:"Print the manual page (roff; view it with: circl-pdns --man | man -l -), then exit."`
 	Version    bool   `help:"Print the version on one line (with -v, the build information too), then exit."`
 
-	secretArgs []string // secret flags given on the command line, to warn about
+	secretArgs       []string // secret flags given on the command line, to warn about
+	concurrencyGiven bool     // -c was given (on the command line, in the environment or the config file)
 }
 
 var groups = []kong.Group{

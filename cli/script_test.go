@@ -2,8 +2,12 @@ package cli_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -97,8 +101,46 @@ func TestScript(t *testing.T) {
 			"pdns-wait":     pdnsWait,
 			"pdns-add":      pdnsAdd,
 			"pdns-fault":    pdnsFault,
+			"ch-store":      chStore,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "clickhouse" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if os.Getenv("CIRCL_PDNS_TEST_CLICKHOUSE") == "" && os.Getenv("CI") == "true" {
+				return false, errors.New("CI=true but no ClickHouse: $CIRCL_PDNS_TEST_CLICKHOUSE names none (.ci/run starts two)")
+			}
+			return os.Getenv("CIRCL_PDNS_TEST_CLICKHOUSE") != "", nil
 		},
 	})
+}
+
+// chStore puts in $CH the URL of a new database on the first ClickHouse
+// server of $CIRCL_PDNS_TEST_CLICKHOUSE, and in $CH2 one over both as the
+// shards of pdns_shards; both are dropped at the end of the script.
+func chStore(ts *testscript.TestScript, neg bool, args []string) {
+	servers := strings.Split(os.Getenv("CIRCL_PDNS_TEST_CLICKHOUSE"), ",")
+	if neg || len(args) > 0 || len(servers) < 2 {
+		ts.Fatalf("usage: ch-store, with two servers in $CIRCL_PDNS_TEST_CLICKHOUSE")
+	}
+	for _, v := range []string{"CH", "CH2"} {
+		var b [6]byte
+		rand.Read(b[:])
+		db := "s_" + hex.EncodeToString(b[:])
+		hosts, query := servers[0], ""
+		if v == "CH2" {
+			hosts, query = strings.Join(servers, ","), "?cluster=pdns_shards"
+		}
+		ts.Setenv(v, "clickhouse://"+hosts+"/"+db+query)
+		ts.Defer(func() {
+			for _, s := range servers {
+				resp, err := http.Post("http://"+s+"/?query=DROP+DATABASE+IF+EXISTS+"+db, "text/plain", nil)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
 }
 
 // pdnsServe starts a fake CIRCL server for the rest of the script and puts

@@ -62,12 +62,18 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v: nothing was imported\n", err)
 		return exitFailed
 	}
-	db, err := store.OpenStore(path, true)
+	opts, err := storeOptions(g, true, func(w string) { fmt.Fprintln(stderr, "circl-pdns: warning: "+w) })
+	if err != nil {
+		fmt.Fprintf(stderr, "circl-pdns: %v\n", err)
+		return exitUsage
+	}
+	db, err := store.Open(path, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "circl-pdns: --import: %v\n", err)
 		return exitFailed
 	}
 	defer db.Close()
+	path = db.Path // for messages: a URL without its password
 	im, err := db.BeginImport(ctx, func() {
 		fmt.Fprintf(stderr, "circl-pdns: waiting for another import into %s to end\n", path)
 	})
@@ -137,7 +143,11 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	if st.BadLines > 0 {
 		refused += "; " + output.Plural(st.BadLines, "bad line")
 	}
-	say("circl-pdns: imported %s into %s: %s new, %s merged%s\n", imported, path, output.Grouped(st.New), output.Grouped(st.Merged), refused)
+	if db.Remote() { // the servers merge as they answer: what was new is not known
+		say("circl-pdns: imported %s into %s%s\n", imported, path, refused)
+	} else {
+		say("circl-pdns: imported %s into %s: %s new, %s merged%s\n", imported, path, output.Grouped(st.New), output.Grouped(st.Merged), refused)
+	}
 	if st.Saturated > 0 {
 		say("circl-pdns: warning: the counts of %s reached %d, the largest count: they stay there\n", output.Plural(st.Saturated, "record"), int64(pdns.MaxCount))
 	}

@@ -135,13 +135,28 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 			abs, _ := filepath.Abs(g.Source)
 			return c, c.watch(g, "file:"+abs)
 		}
-		store, err := store.OpenStore(g.Store, false)
+		opts, err := storeOptions(g, false, c.warn)
 		if err != nil {
+			return nil, err
+		}
+		st, err := store.Open(g.Store, opts)
+		if err != nil {
+			if store.IsRemote(g.Store) && !errors.Is(err, store.ErrNoStore) {
+				return nil, connError{fmt.Errorf("--store %w", err)} // the servers did not answer: not a usage error
+			}
 			return nil, usageError{fmt.Errorf("--store %w", err)}
 		}
-		c.batch.Source, c.closer = store, store
-		abs, _ := filepath.Abs(g.Store)
-		return c, c.watch(g, "store:"+abs)
+		c.batch.Source, c.closer = st, st
+		name, _ := filepath.Abs(g.Store)
+		if st.Remote() {
+			name = st.Path
+			if !g.concurrencyGiven {
+				// a ClickHouse store asks many names at once (its
+				// batcher): let many workers ask
+				c.batch.Concurrency = 256
+			}
+		}
+		return c, c.watch(g, "store:"+name)
 	}
 	client, err := newClient(g, c.warn)
 	if err != nil {

@@ -299,8 +299,23 @@ func (c *chClient) failure(resp *http.Response) error {
 	if msg == "" {
 		msg = resp.Status
 	}
-	return fmt.Errorf("clickhouse %s: %s", c.base.Host, pdns.Quote(msg, 400))
+	err := fmt.Errorf("clickhouse %s: %s", c.base.Host, pdns.Quote(msg, 400))
+	// the codes of a user unknown, a wrong password, a failed authentication
+	for _, code := range []string{"Code: 192,", "Code: 193,", "Code: 516,"} {
+		if strings.HasPrefix(msg, code) {
+			return &chAuthError{err}
+		}
+	}
+	return err
 }
+
+// chAuthError is a server that refused the credentials: no other query
+// can succeed.
+type chAuthError struct{ err error }
+
+func (e *chAuthError) Error() string         { return e.err.Error() }
+func (e *chAuthError) Unwrap() error         { return e.err }
+func (e *chAuthError) Failure() pdns.Failure { return pdns.RefusedCredentials }
 
 // exec runs a statement whose answer is not read.
 func (c *chClient) exec(ctx context.Context, query string, body io.Reader) error {

@@ -74,6 +74,13 @@ func OpenStore(path string, create bool) (*Store, error) {
 	return Open(path, Options{Create: create})
 }
 
+// IsRemote says whether target names a store on servers (ClickHouse),
+// not a file.
+func IsRemote(target string) bool { return isClickHouse(target) }
+
+// Remote says whether the store is on servers (ClickHouse), not a file.
+func (s *Store) Remote() bool { _, ok := s.e.(*chStore); return ok }
+
 // Close closes the store.
 func (s *Store) Close() error { return s.e.close() }
 
