@@ -165,20 +165,26 @@ func IsIndicator(s string) bool {
 	if len(s) == 0 || len(s) > 253 || strings.Contains(s, "xn--") {
 		return slowIsIndicator(s)
 	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			if c := l[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return slowIsIndicator(s) // upper case, or not ASCII: not canonical, or an IDN
+	start := 0 // of the label
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if n := i - start; n == 0 || n > 63 {
+				return false
 			}
+			start = i + 1
+			continue
+		}
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c >= 'A' && c <= 'Z', c >= 0x80:
+			return slowIsIndicator(s) // upper case, or not ASCII: not canonical, or an IDN
+		default:
+			return false // a space, '=', '@'...: in no name, nor address (ParseAddr said)
 		}
 	}
 	// as parseName: a TLD is never all digits, a lone label looks like one
-	tld := labels[len(labels)-1]
-	return strings.Trim(tld, "0123456789") != "" && (len(labels) > 1 || isTLD(tld))
+	tld := s[strings.LastIndexByte(s, '.')+1:]
+	return strings.Trim(tld, "0123456789") != "" && (len(tld) < len(s) || isTLD(tld))
 }
 
 func slowIsIndicator(s string) bool {

@@ -476,3 +476,39 @@ func ObjectMembers(text string) ([]Field, error) {
 	})
 	return fs, err
 }
+
+// OtherMembers are the record's members but those named, as one compact
+// JSON object in their order; "" when there are none. For a record of the
+// fast path, its text is cut, not decoded again.
+func (r *Record) OtherMembers(names ...string) string {
+	fields := r.fields
+	if r.plain {
+		fields = splitMembers(r.Raw)
+	}
+	var b []byte
+	for _, f := range fields {
+		if slices.Contains(names, f.Key) {
+			continue
+		}
+		if b == nil {
+			b = append(b, '{')
+		} else {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.Key)
+		b = append(b, ':')
+		b = append(b, f.Value...)
+	}
+	if b == nil {
+		return ""
+	}
+	return string(append(b, '}'))
+}
+
+// Has says whether the record has the member key, null or not.
+func (r *Record) Has(key string) bool {
+	if r.plain { // its numbers are numbers (a null takes the general path)
+		return slices.Contains(numberKeys[:], key) && r.Given(key) || strings.Contains(r.Raw, `"`+key+`":`)
+	}
+	return slices.ContainsFunc(r.fields, func(f Field) bool { return f.Key == key })
+}

@@ -475,14 +475,11 @@ var columnMembers = []string{"rrname", "rrtype", "rdata", "time_first", "time_la
 // A member of a column given as null is one of them: the record had it
 // (its column has no value, and says nothing).
 func extraOf(r *pdns.Record) string {
-	var more []pdns.Field
-	for _, f := range r.Members() {
-		if !slices.Contains(columnMembers, f.Key) || f.Value == "null" {
-			more = append(more, f)
+	skip := columnMembers
+	for _, k := range []string{"time_first", "time_last", "count"} {
+		if !r.Given(k) && r.Has(k) { // given as null
+			skip = slices.DeleteFunc(slices.Clone(skip), func(s string) bool { return s == k })
 		}
 	}
-	if len(more) == 0 {
-		return ""
-	}
-	return pdns.ObjectJSON(more)
+	return r.OtherMembers(skip...)
 }

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -493,35 +495,85 @@ func (k *chunker) send() bool {
 
 // decodeDump reads the records of a dump into chunks, until its end or
 // until stop is closed.
-func decodeDump(r io.Reader, name string, max int, k *chunker) {
+func decodeDump(r io.Reader, name string, maxBytes int, k *chunker) {
 	defer close(k.out)
-	send := k.send
-	rr := pdns.NewRecordReader(r, max)
+	// The records are read here, in order; their rows are made by
+	// workers, a chunk each, and the chunks sent in order: on two cores a
+	// chunk is made while the next is read.
+	type job struct {
+		c    *importChunk
+		recs []pdns.Record
+		done chan struct{}
+	}
+	jobs, ordered := make(chan *job, 8), make(chan *job, 8)
+	var wg sync.WaitGroup
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				for i := range j.recs {
+					if err := j.c.add(&j.recs[i]); err != nil && j.c.err == nil {
+						j.c.err = err
+					}
+				}
+				close(j.done)
+			}
+		}()
+	}
+	sent := make(chan bool, 1) // the sender's end: whether every chunk was sent
+	go func() {
+		ok := true
+		for j := range ordered {
+			<-j.done
+			if ok {
+				k.c = j.c
+				ok = k.send() && j.c.err == nil
+			}
+		}
+		sent <- ok
+	}()
+	defer func() {
+		close(jobs)
+		close(ordered)
+		wg.Wait()
+		<-sent
+	}()
+	c := &importChunk{extra: k.c.extra}
+	var recs []pdns.Record
+	hand := func() {
+		j := &job{c: c, recs: recs, done: make(chan struct{})}
+		ordered <- j
+		jobs <- j
+		c, recs = &importChunk{extra: c.extra}, nil
+	}
+	rr := pdns.NewRecordReader(r, maxBytes)
 	for {
 		rec, err := rr.Next()
 		var bad *pdns.BadRecordError
 		switch {
 		case err == io.EOF:
-			send()
+			hand()
 			return
 		case errors.As(err, &bad): // over-long ones too
-			k.c.read++
-			k.c.refused++
-			k.c.problems = append(k.c.problems, &pdns.RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
+			c.read++
+			c.refused++
+			c.problems = append(c.problems, &pdns.RecordError{Indicator: name, Where: fmt.Sprintf("line %d", bad.Line), Err: bad.Err})
 			continue
 		case err != nil:
-			k.c.err = fileError(err) // the input is named by InputError
-			send()
+			c.err = fileError(err) // the input is named by InputError
+			hand()
 			return
 		}
-		k.c.read++
-		if err := k.c.add(&rec); err != nil {
-			k.c.err = err
-			send()
-			return
-		}
-		if len(k.c.rows) == importRows && !send() {
-			return
+		c.read++
+		recs = append(recs, rec)
+		if len(recs) == importRows {
+			select {
+			case <-k.stop:
+				return
+			default:
+			}
+			hand()
 		}
 	}
 }
