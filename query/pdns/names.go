@@ -41,11 +41,30 @@ func IndicatorOf(s string) string {
 	return s
 }
 
+// mayBeAddr is false for a text ParseAddr refuses: without a colon (an
+// IPv6 address has two), and a byte that is no digit nor a dot.
+func mayBeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // canonical writes a name or an address as an indicator is written: an
 // address in canonical form, a name in lower case without the final dot.
 func canonical(s string) string {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().String()
+	if mayBeAddr(s) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			if a.Is4() {
+				return s // ParseAddr takes an IPv4 address only as it is written
+			}
+			return a.Unmap().String()
+		}
 	}
 	return strings.ToLower(strings.TrimSuffix(s, "."))
 }

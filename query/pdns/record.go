@@ -481,23 +481,34 @@ func ObjectMembers(text string) ([]Field, error) {
 // JSON object in their order; "" when there are none. For a record of the
 // fast path, its text is cut, not decoded again.
 func (r *Record) OtherMembers(names ...string) string {
-	fields := r.fields
-	if r.plain {
-		fields = splitMembers(r.Raw)
-	}
 	var b []byte
-	for _, f := range fields {
-		if slices.Contains(names, f.Key) {
-			continue
+	add := func(k, v string) {
+		if slices.Contains(names, k) {
+			return
 		}
 		if b == nil {
+			b = make([]byte, 0, 64)
 			b = append(b, '{')
 		} else {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, f.Key)
+		b = appendJSONString(b, k)
 		b = append(b, ':')
-		b = append(b, f.Value...)
+		b = append(b, v...)
+	}
+	if r.plain { // its text, member by member, with nothing kept
+		d := scanner{s: r.Raw, i: 1}
+		for d.i < len(d.s) && d.s[d.i] != '}' {
+			k, _ := d.str()
+			d.i++ // ':'
+			v, _ := d.value(0)
+			add(k[1:len(k)-1], v)
+			d.eat(',')
+		}
+	} else {
+		for _, f := range r.fields {
+			add(f.Key, f.Value)
+		}
 	}
 	if b == nil {
 		return ""

@@ -15,9 +15,9 @@ import (
 )
 
 // chImport is an import into a ClickHouse store. Its rows go to the
-// servers as they are made, in RowBinary, through a few INSERTs at once
-// (a server parses one INSERT on one core: two take in twice as many rows
-// a second), tagged with the import's id. Commit waits for them all, then
+// servers as they are made, in RowBinary, through a few INSERTs a table at
+// once (a server parses one INSERT on one core: two take in twice as many
+// rows a second), tagged with the import's id. Commit waits for them all, then
 // writes the import's rows of imports: from then on, and not before, the
 // rows count.
 type chImport struct {
@@ -27,9 +27,7 @@ type chImport struct {
 	seq     uint64 // rows written so far
 	ctx     context.Context
 	cancel  context.CancelFunc
-	streams []*chStream
-	next    int    // the stream the next buffer goes to
-	buf     []byte // rows not yet handed to a stream
+	tables  [2]chTable // records, data_keys
 	wrote   bool
 	done    bool     // committed
 	read    []chMark // the texts read, to be remembered
@@ -41,6 +39,14 @@ type chMark struct {
 	points []point
 	in     Input
 	format string
+}
+
+// chTable is where the rows of one table go: the INSERTs into it.
+type chTable struct {
+	insert  string // the query
+	streams []*chStream
+	next    int    // the stream the next buffer goes to
+	buf     []byte // rows not yet handed to a stream
 }
 
 // chStream is one INSERT of an import, fed buffers of rows.
@@ -62,21 +68,20 @@ func (s *chStore) begin(ctx context.Context, _ func()) (importer, error) {
 	var id [8]byte
 	rand.Read(id[:])
 	im := &chImport{s: s, id: binary.LittleEndian.Uint64(id[:]) >> 1, ordinal: last + 1}
+	im.tables[0].insert = fmt.Sprintf(`INSERT INTO %s.records (name_key, rrname, rrtype, rdata, time_first, time_last, count, has_count, extra, seq, import) FORMAT RowBinary`, s.db)
+	im.tables[1].insert = fmt.Sprintf(`INSERT INTO %s.data_keys (key, name_key, rrname, rrtype, rdata, import) FORMAT RowBinary`, s.db)
 	im.ctx, im.cancel = context.WithCancel(context.Background())
 	return im, nil
 }
 
-// insertObs is the INSERT of an import's rows.
-const insertObs = `INSERT INTO %s.obs (name_key, rrname, rrtype, rdata, time_first, time_last, count, has_count, extra, seq, import, data_keys) FORMAT RowBinary`
-
-// stream starts the INSERTs of the import.
-func (im *chImport) start() {
+// start starts the INSERTs into a table.
+func (t *chTable) start(im *chImport) {
 	n := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	for range n {
 		st := &chStream{bufs: make(chan []byte, 2), done: make(chan error, 1)}
-		im.streams = append(im.streams, st)
+		t.streams = append(t.streams, st)
 		go func() {
-			st.done <- im.s.c.exec(im.ctx, fmt.Sprintf(insertObs, im.s.db), &chanReader{c: st.bufs, stop: im.ctx.Done()})
+			st.done <- im.s.c.exec(im.ctx, t.insert, &chanReader{c: st.bufs, stop: im.ctx.Done()})
 		}()
 	}
 }
@@ -110,7 +115,12 @@ func (r *chanReader) Read(p []byte) (int, error) {
 }
 
 func (im *chImport) write(ctx context.Context, rows []storeRow) error {
-	w := rowWriter{b: im.buf}
+	for i := range im.tables {
+		if im.tables[i].buf == nil { // as large as it will be: never grown
+			im.tables[i].buf = make([]byte, 0, chBuffer+chBuffer/4)
+		}
+	}
+	w, k := rowWriter{b: im.tables[0].buf}, rowWriter{b: im.tables[1].buf}
 	for _, r := range rows {
 		w.str(r.nameKey)
 		w.str(r.rrname)
@@ -123,29 +133,40 @@ func (im *chImport) write(ctx context.Context, rows []storeRow) error {
 		w.str(r.extra)
 		w.u64(im.ordinal<<32 | im.seq)
 		w.u64(im.id)
-		w.strs(r.dataKeys)
 		im.seq++
+		for _, key := range r.dataKeys {
+			k.str(key)
+			k.str(r.nameKey)
+			k.str(r.rrname)
+			k.str(r.rrtype)
+			k.str(r.rdata)
+			k.u64(im.id)
+		}
 	}
-	im.buf = w.b
-	if len(im.buf) >= chBuffer {
-		return im.flush(ctx)
+	im.tables[0].buf, im.tables[1].buf = w.b, k.b
+	for i := range im.tables {
+		if len(im.tables[i].buf) >= chBuffer {
+			if err := im.flush(ctx, &im.tables[i]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// flush hands the rows not yet sent to the next INSERT.
-func (im *chImport) flush(ctx context.Context) error {
-	if len(im.buf) == 0 {
+// flush hands the rows of a table not yet sent to its next INSERT.
+func (im *chImport) flush(ctx context.Context, t *chTable) error {
+	if len(t.buf) == 0 {
 		return nil
 	}
-	if im.streams == nil {
-		im.start()
+	if t.streams == nil {
+		t.start(im)
 	}
-	st := im.streams[im.next%len(im.streams)]
-	im.next++
+	st := t.streams[t.next%len(t.streams)]
+	t.next++
 	select {
-	case st.bufs <- im.buf:
-		im.buf, im.wrote = nil, true
+	case st.bufs <- t.buf:
+		t.buf, im.wrote = nil, true
 		return nil
 	case err := <-st.done: // it ended before its rows: an error
 		if err == nil {
@@ -193,15 +214,21 @@ func (im *chImport) remember(_ context.Context, head []byte, points []point, in 
 // commit waits for the INSERTs, then writes the import's rows of imports,
 // which make its records count.
 func (im *chImport) commit(ctx context.Context, st *ImportStats) error {
-	if err := im.flush(ctx); err != nil {
-		return err
-	}
-	for _, s := range im.streams {
-		close(s.bufs)
-	}
-	for _, s := range im.streams {
-		if err := <-s.done; err != nil {
+	for i := range im.tables {
+		if err := im.flush(ctx, &im.tables[i]); err != nil {
 			return err
+		}
+	}
+	for _, t := range im.tables {
+		for _, s := range t.streams {
+			close(s.bufs)
+		}
+	}
+	for _, t := range im.tables {
+		for _, s := range t.streams {
+			if err := <-s.done; err != nil {
+				return err
+			}
 		}
 	}
 	if !im.wrote && len(im.read) == 0 {
@@ -249,9 +276,11 @@ func (im *chImport) rollback() {
 	im.done = true
 	im.cancel()
 	var wg sync.WaitGroup
-	for _, s := range im.streams {
-		wg.Add(1)
-		go func() { defer wg.Done(); <-s.done }()
+	for _, t := range im.tables {
+		for _, s := range t.streams {
+			wg.Add(1)
+			go func() { defer wg.Done(); <-s.done }()
+		}
 	}
 	wg.Wait()
 	if !im.wrote {

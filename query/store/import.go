@@ -595,9 +595,14 @@ func (c *importChunk) add(r *pdns.Record) error {
 		row.nameKey = storeKey(n)
 	}
 	for _, v := range r.RData {
-		if n := pdns.IndicatorOf(v); n != "" && !slices.Contains(row.dataKeys, storeKey(n)) {
-			row.dataKeys = append(row.dataKeys, storeKey(n))
+		if n := pdns.IndicatorOf(v); n != "" {
+			if k := storeKey(n); !slices.Contains(row.dataKeys, k) {
+				row.dataKeys = append(row.dataKeys, k)
+			}
 		}
+	}
+	if c.rows == nil {
+		c.rows = make([]storeRow, 0, importRows)
 	}
 	c.rows = append(c.rows, row)
 	return nil

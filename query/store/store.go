@@ -130,7 +130,18 @@ func storedRecord(text string, first, last sql.NullInt64, count any) (pdns.Recor
 
 // storeKey is the key of an indicator's value: its labels in reverse order.
 func storeKey(v string) string {
-	labels := strings.Split(v, ".")
-	slices.Reverse(labels)
-	return strings.Join(labels, ".")
+	if strings.IndexByte(v, '.') < 0 {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for end := len(v); ; {
+		i := strings.LastIndexByte(v[:end], '.')
+		b.WriteString(v[i+1 : end])
+		if i < 0 {
+			return b.String()
+		}
+		b.WriteByte('.')
+		end = i
+	}
 }
