@@ -329,34 +329,7 @@ func BenchmarkStore(b *testing.B) {
 	const records, names = 1_000_000, 100_000
 	dir := b.TempDir()
 	dump := filepath.Join(dir, "dump.ndjson")
-	f, err := os.Create(dump)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	types := []string{"A", "AAAA", "CNAME", "NS", "MX", "TXT"}
-	for i := range records {
-		n := i % names
-		var rdata string
-		switch t := types[i%len(types)]; t {
-		case "A":
-			rdata = fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, i/names)
-		case "AAAA":
-			rdata = fmt.Sprintf("2001:db8::%x:%x", n, i/names)
-		case "CNAME":
-			rdata = fmt.Sprintf("cdn%d.provider.example.", i%5000)
-		case "NS":
-			rdata = fmt.Sprintf("ns%d.dns.example.", i%50)
-		case "MX":
-			rdata = fmt.Sprintf("10 mx%d.mail.example.", i%300)
-		default:
-			rdata = fmt.Sprintf("v=spf1 include:spf%d.example -all", i%1000)
-		}
-		fmt.Fprintf(w, `{"count": %d, "origin": "https://www.circl.lu/pdns/", "time_first": %d, "rrtype": %q, "rrname": "host%05d.zone%03d.example", "rdata": %q, "time_last": %d}`+"\n",
-			1+i%97, 1400000000+i, types[i%len(types)], n, n%997, rdata, 1500000000+i)
-	}
-	w.Flush()
-	f.Close()
+	writeBenchDump(b, dump, records, names)
 	store := filepath.Join(dir, "store.db")
 	importArgs := []string{"--store", store, "--import", dump}
 	b.Run("import-1M", func(b *testing.B) {
@@ -388,5 +361,104 @@ func BenchmarkStore(b *testing.B) {
 	}
 	b.Run("query-10k", func(b *testing.B) {
 		measure(b, []string{"--store", store, "-c", "8"}, in.String())
+	})
+}
+
+// writeBenchDump writes a dump of records records of names names (six
+// types, as many records of each), to path.
+func writeBenchDump(b *testing.B, dump string, records, names int) {
+	f, err := os.Create(dump)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	types := []string{"A", "AAAA", "CNAME", "NS", "MX", "TXT"}
+	for i := range records {
+		n := i % names
+		var rdata string
+		switch t := types[i%len(types)]; t {
+		case "A":
+			rdata = fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, i/names)
+		case "AAAA":
+			rdata = fmt.Sprintf("2001:db8::%x:%x", n, i/names)
+		case "CNAME":
+			rdata = fmt.Sprintf("cdn%d.provider.example.", i%5000)
+		case "NS":
+			rdata = fmt.Sprintf("ns%d.dns.example.", i%50)
+		case "MX":
+			rdata = fmt.Sprintf("10 mx%d.mail.example.", i%300)
+		default:
+			rdata = fmt.Sprintf("v=spf1 include:spf%d.example -all", i%1000)
+		}
+		fmt.Fprintf(w, `{"count": %d, "origin": "https://www.circl.lu/pdns/", "time_first": %d, "rrtype": %q, "rrname": "host%05d.zone%03d.example", "rdata": %q, "time_last": %d}`+"\n",
+			1+i%97, 1400000000+i, types[i%len(types)], n, n%997, rdata, 1500000000+i)
+	}
+	w.Flush()
+	f.Close()
+}
+
+// BenchmarkClickHouse: --import of the dump of BenchmarkStore (1,000,000
+// records) into a ClickHouse store, one server and two shards (goal: 1 s),
+// 10,000 indicators answered from it (goal: under 2 s), and a wildcard
+// asked of a store of 10,000,000 records (goal: under 1 s; the records are
+// made by the server, not imported). The servers are those of
+// $CIRCL_PDNS_TEST_CLICKHOUSE (two, the shards of pdns_shards).
+func BenchmarkClickHouse(b *testing.B) {
+	if _, err := exec.LookPath("circl-pdns"); err != nil {
+		b.Skip("circl-pdns is not on $PATH (TestMain puts it there)")
+	}
+	servers := strings.Split(os.Getenv("CIRCL_PDNS_TEST_CLICKHOUSE"), ",")
+	if len(servers) < 2 {
+		b.Skip("no ClickHouse servers: $CIRCL_PDNS_TEST_CLICKHOUSE names none (host:port,host:port)")
+	}
+	chExec := func(server, q string) {
+		resp, err := http.Post("http://"+server+"/", "text/plain", strings.NewReader(q))
+		if err != nil {
+			b.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s: %s", q, text)
+		}
+	}
+	drop := func(db string) {
+		for _, s := range servers {
+			chExec(s, "DROP DATABASE IF EXISTS "+db)
+		}
+	}
+	const records, names = 1_000_000, 100_000
+	dump := filepath.Join(b.TempDir(), "dump.ndjson")
+	writeBenchDump(b, dump, records, names)
+	one := "clickhouse://" + servers[0] + "/bench_one"
+	shards := "clickhouse://" + strings.Join(servers, ",") + "/bench_shards?cluster=pdns_shards"
+	b.Cleanup(func() { drop("bench_one"); drop("bench_shards"); drop("bench_10m") })
+	for _, tc := range []struct{ name, store, db string }{{"one", one, "bench_one"}, {"shards", shards, "bench_shards"}} {
+		b.Run("import-1M-"+tc.name, func(b *testing.B) {
+			measureEach(b, []string{"--store", tc.store, "--import", dump}, "", func() { drop(tc.db) })
+			b.ReportMetric(records/(b.Elapsed().Seconds()/float64(b.N)), "records/s")
+		})
+		var in strings.Builder
+		for i := 0; i < names; i += names / 10_000 {
+			fmt.Fprintf(&in, "host%05d.zone%03d.example\n", i, i%997)
+		}
+		b.Run("query-10k-"+tc.name, func(b *testing.B) {
+			measure(b, []string{"--store", tc.store}, in.String())
+		})
+	}
+	// 10,000,000 records: 1,000,000 names (1,003 of them under each of
+	// 997 zones), ten A records each, of one committed import
+	drop("bench_10m")
+	big := "clickhouse://" + servers[0] + "/bench_10m"
+	runCommand(b, "--store", big, "--import", "/dev/null") // the schema
+	chExec(servers[0], `INSERT INTO bench_10m.records
+	  SELECT concat('example.zone', zone, '.host', host), concat('host', host, '.zone', zone, '.example'), 'A',
+	    concat('"10.', toString(intDiv(n, 65536) % 256), '.', toString(intDiv(n, 256) % 256), '.', toString(intDiv(number, 1000000)), '"'),
+	    1400000000 + number, 1500000000 + number, 1 + number % 97, 1, '', bitOr(bitShiftLeft(toUInt64(1), 32), number), 7
+	  FROM (SELECT number, number % 1000000 AS n, substring(toString(1000000 + n), 2) AS host, substring(toString(1000 + n % 997), 2) AS zone
+	        FROM system.numbers LIMIT 10000000)`)
+	chExec(servers[0], `INSERT INTO bench_10m.imports (id, ordinal, name, format, imported_at) VALUES (7, 1, 'generated', 'cof', 1764547200)`)
+	b.Run("wildcard-10M", func(b *testing.B) {
+		measure(b, []string{"--store", big, "*.zone042.example"}, "")
 	})
 }

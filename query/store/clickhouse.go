@@ -188,11 +188,11 @@ var clickhouseSchema = []string{
 	  extra String,       -- the record's other members, as a JSON object; '' if none
 	  seq UInt64,         -- the order of import: the import's (ordinal) << 32 | the row's
 	  import UInt64       -- the import that wrote the row
-	) ENGINE = MergeTree() ORDER BY (name_key, rrname, rrtype, rdata)`,
+	) ENGINE = MergeTree() ORDER BY (name_key, rrname, rrtype, rdata) SETTINGS index_granularity = 256`,
 	// the names and addresses rdata points to: the way to the records
 	`CREATE TABLE IF NOT EXISTS {db}.data_keys{L} (
 	  key String, name_key String, rrname String, rrtype String, rdata String, import UInt64
-	) ENGINE = MergeTree() ORDER BY (key, name_key)`,
+	) ENGINE = MergeTree() ORDER BY (key, name_key) SETTINGS index_granularity = 256`,
 	// the committed imports: a row each text an import read (memory.go),
 	// or one row of an import that read none
 	`CREATE TABLE IF NOT EXISTS {db}.imports{L} (
