@@ -389,8 +389,10 @@ func (s *chStore) query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 		return s.batch.query(ctx, ind, sink)
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %s.records WHERE %s AND %s GROUP BY rrname, rrtype, rdata ORDER BY first`, merged, s.db, s.committed(), s.keyCondition(ind))
+	bounded, cancel := context.WithTimeoutCause(ctx, chBatchWait, fmt.Errorf("no whole answer in %v", chBatchWait))
+	defer cancel()
 	var problem error
-	err := s.c.scan(ctx, q, func(r *rowReader) {
+	err := s.c.scan(bounded, q, func(r *rowReader) {
 		rec, err := readMerged(r)
 		if r.err != nil || problem != nil {
 			return
@@ -407,6 +409,9 @@ func (s *chStore) query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if bounded.Err() != nil {
+			err = context.Cause(bounded)
 		}
 		return &pdns.QueryError{Indicator: ind.Value, Err: err}
 	}

@@ -35,10 +35,13 @@ type chAsk struct {
 }
 
 const (
-	chQueries   = 2                // queries at once: a server answers one on a core or two
-	chBatchMax  = 2000             // indicators in one query
-	chBatchWait = 10 * time.Minute // the longest a batch's query may take
+	chQueries  = 2    // queries at once: a server answers one on a core or two
+	chBatchMax = 2000 // indicators in one query
 )
+
+// chBatchWait is the longest a query may take (a batch's, a wildcard's),
+// whatever the server does: then its indicators fail.
+var chBatchWait = 10 * time.Minute
 
 func (b *chBatcher) query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
 	a := &chAsk{ind: ind, key: storeKey(ind.Value), done: make(chan struct{})}
@@ -118,7 +121,7 @@ func (b *chBatcher) ask(batch []*chAsk) {
 	      ALL INNER JOIN (%[6]s GROUP BY key, name_key, rrname, rrtype, rdata) AS m USING (name_key, rrname, rrtype, rdata)
 	      WHERE name_key IN (SELECT name_key FROM (%[6]s)) AND %[5]s)
 	  GROUP BY k, rrname, rrtype, rdata ORDER BY k, first`, merged, cols, s.db, list, s.committed(), pointing)
-	ctx, cancel := context.WithTimeout(context.Background(), chBatchWait)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), chBatchWait, fmt.Errorf("no whole answer in %v", chBatchWait))
 	defer cancel()
 	c := *s.c
 	c.settings = withSetting(c.settings, "max_query_size", fmt.Sprint(len(q)+(1<<20))) // the keys are in the query
@@ -138,6 +141,9 @@ func (b *chBatcher) ask(batch []*chAsk) {
 	})
 	for _, a := range batch {
 		if err != nil {
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
 			a.err = &pdns.QueryError{Indicator: a.ind.Value, Err: err}
 		}
 		close(a.done)

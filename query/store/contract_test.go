@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/circl-pdns/circl-pdns/query/circl/circltest"
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -355,6 +358,43 @@ func TestClickHouseOpen(t *testing.T) {
 	for _, bad := range []string{"clickhouse://h1,h2/db", "clickhouse://host/bad-name", "clickhouse://host/db?cluster=a;b"} {
 		if _, err := store.Open(bad, store.Options{Create: true}); err == nil {
 			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// A server that answers nothing is waited for a bounded time: a name and
+// a wildcard asked of it fail, saying so, and the query ends. (A server on
+// loopback that knows the store, and then stalls: no ClickHouse needed.)
+func TestClickHouseStalled(t *testing.T) {
+	store.SetClickHouseWait(t, 200*time.Millisecond)
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, _ := io.ReadAll(r.Body) // a query without rows is the body
+		if strings.Contains(string(q), "system.tables") {
+			w.Write([]byte{3, 0, 0, 0, 0, 0, 0, 0}) // records, data_keys, imports: a UInt64 in RowBinary
+			return
+		}
+		select { // never a byte
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	s, err := store.Open("clickhouse://"+srv.Listener.Addr().String()+"/stalled", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, text := range []string{"www.example.com", "*.example.com"} {
+		ind, err := pdns.ParseIndicator(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Query(context.Background(), ind, pdns.Sink{Record: func(pdns.Record) error { return nil }, Problem: func(error) {}})
+		var qe *pdns.QueryError
+		if !errors.As(err, &qe) || !strings.Contains(err.Error(), "no whole answer in 200ms") || !strings.Contains(err.Error(), text) {
+			t.Errorf("%s: %v", text, err)
 		}
 	}
 }
