@@ -78,9 +78,24 @@ func storeOptions(g *grammar, create bool, warn func(string)) (store.Options, er
 		warnIfShared(g.StorePasswordFile, "password file", warn)
 		o.Password = p
 	}
-	if u, err := url.Parse(g.Store); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			warn("a password in --store can be read by other users of this machine (ps, /proc); prefer $CIRCL_PDNS_STORE_PASSWORD or --store-password-file")
+	u, err := url.Parse(g.Store)
+	if err != nil {
+		return o, nil // the store says what is wrong with it
+	}
+	password := o.Password
+	if p, ok := u.User.Password(); ok {
+		warn("a password in --store can be read by other users of this machine (ps, /proc); prefer $CIRCL_PDNS_STORE_PASSWORD or --store-password-file")
+		password = p
+	}
+	if password != "" && u.Scheme == "clickhouse" && !g.HTTP {
+		for _, h := range strings.Split(u.Host, ",") {
+			name := strings.TrimSuffix(strings.TrimPrefix(h, "["), "]") // no port
+			if host, _, err := net.SplitHostPort(h); err == nil {
+				name = host
+			}
+			if !isLoopback(name) {
+				return o, usageError{fmt.Errorf("refusing to send the store's password over plain HTTP to %s: use clickhouses://, or --http to insist", name)}
+			}
 		}
 	}
 	return o, nil
