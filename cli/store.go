@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +75,12 @@ func importDumps(ctx context.Context, g *grammar, stdin io.Reader, stderr io.Wri
 	}
 	defer db.Close()
 	path = db.Path // for messages: a URL without its password
+	if db.Remote() && os.Getenv("GOGC") == "" {
+		// what a ClickHouse import spends of its time here is making
+		// records, most of them garbage at once: collected a third as
+		// often, 1M records take 1.9 s, not 2.2 (and 72 MB, not 43)
+		debug.SetGCPercent(300)
+	}
 	im, err := db.BeginImport(ctx, func() {
 		fmt.Fprintf(stderr, "circl-pdns: waiting for another import into %s to end\n", path)
 	})
