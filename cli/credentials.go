@@ -142,6 +142,25 @@ func isLoopback(host string) bool {
 // secretEnv are the environment variables that hold credentials.
 var secretEnv = []string{"CIRCL_PDNS_PASSWORD", "CIRCL_PDNS_TOKEN", "CIRCL_PDNS_STORE_PASSWORD"}
 
+// withoutUserinfo is v without the user part of the URL it is, and
+// whether it had one; cut from the text, not parsed, as a URL Go does not
+// parse may hold one too (clickhouse://u:p@h1:1,h2/db).
+func withoutUserinfo(v string) (string, bool) {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#@") {
+		return v, false
+	}
+	authority := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		authority = rest[:end]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return v, false
+	}
+	return scheme + "://" + rest[at+1:], true
+}
+
 // jqEnviron is the environment a jq program sees with --jq-env: the
 // process's, without the credentials, and URLs without their user info
 // (CIRCL_PDNS_URL, HTTPS_PROXY... may carry a password).
@@ -152,9 +171,8 @@ func jqEnviron() []string {
 		if slices.Contains(secretEnv, k) {
 			continue
 		}
-		if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.User != nil {
-			u.User = nil
-			kv = k + "=" + u.String()
+		if v, ok := withoutUserinfo(v); ok {
+			kv = k + "=" + v
 		}
 		env = append(env, kv)
 	}
