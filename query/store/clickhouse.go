@@ -388,6 +388,13 @@ func (s *chStore) query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 	if !ind.Wildcard {
 		return s.batch.query(ctx, ind, sink)
 	}
+	return s.stream(ctx, ind, sink)
+}
+
+// stream asks the records of ind in a query of its own, and gives them
+// to sink as they come: what a wildcard is asked with, and a name whose
+// batch had more records than a batch may hold.
+func (s *chStore) stream(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
 	q := fmt.Sprintf(`SELECT %s FROM %s.records WHERE %s AND %s GROUP BY rrname, rrtype, rdata ORDER BY first`, merged, s.db, s.committed(), s.keyCondition(ind))
 	bounded, cancel := context.WithTimeoutCause(ctx, chBatchWait, fmt.Errorf("no whole answer in %v", chBatchWait))
 	defer cancel()

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -26,18 +28,39 @@ type chBatcher struct {
 
 // chAsk is one indicator asked, and its answer once it came.
 type chAsk struct {
-	ind  pdns.Indicator
-	key  string
-	recs []pdns.Record
-	bad  []error
-	err  error
-	done chan struct{}
+	ind    pdns.Indicator
+	key    string
+	recs   []pdns.Record
+	bad    []error
+	err    error
+	stream bool // the batch had too many records to hold: ask alone
+	done   chan struct{}
 }
 
 const (
 	chQueries  = 2    // queries at once: a server answers one on a core or two
 	chBatchMax = 2000 // indicators in one query
 )
+
+// chBatchRows bounds the records a batch holds (its answers are given
+// once its query ended): past it, each of its indicators is asked again
+// alone, its records streamed.
+var chBatchRows = 50_000
+
+// chHeldMost is the most records a batch held, for tests.
+var chHeldMost atomic.Int64
+
+func noteHeld(n int64) {
+	for {
+		most := chHeldMost.Load()
+		if n <= most || chHeldMost.CompareAndSwap(most, n) {
+			return
+		}
+	}
+}
+
+// errEnough stops the reading of an answer.
+var errEnough = errors.New("enough rows")
 
 // chBatchWait is the longest a query may take (a batch's, a wildcard's),
 // whatever the server does: then its indicators fail.
@@ -59,6 +82,9 @@ func (b *chBatcher) query(ctx context.Context, ind pdns.Indicator, sink pdns.Sin
 	case <-a.done:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if a.stream {
+		return b.s.stream(ctx, ind, sink)
 	}
 	for _, p := range a.bad {
 		sink.Problem(p)
@@ -125,10 +151,15 @@ func (b *chBatcher) ask(batch []*chAsk) {
 	defer cancel()
 	c := *s.c
 	c.settings = withSetting(c.settings, "max_query_size", fmt.Sprint(len(q)+(1<<20))) // the keys are in the query
+	held, kept, overflow := 0, 0, false
 	err := c.scan(ctx, q, func(r *rowReader) {
 		key := r.str()
 		rec, err := readMerged(r)
 		if r.err != nil {
+			return
+		}
+		if held += len(byKey[key]); held > chBatchRows {
+			overflow, r.err = true, errEnough
 			return
 		}
 		for _, a := range byKey[key] {
@@ -137,9 +168,16 @@ func (b *chBatcher) ask(batch []*chAsk) {
 				continue
 			}
 			a.recs = append(a.recs, rec)
+			kept++
 		}
 	})
+	noteHeld(int64(kept))
 	for _, a := range batch {
+		if overflow { // each asks alone
+			a.recs, a.bad, a.stream = nil, nil, true
+			close(a.done)
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				err = context.Cause(ctx)

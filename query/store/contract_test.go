@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -396,6 +397,59 @@ func TestClickHouseStalled(t *testing.T) {
 		if !errors.As(err, &qe) || !strings.Contains(err.Error(), "no whole answer in 200ms") || !strings.Contains(err.Error(), text) {
 			t.Errorf("%s: %v", text, err)
 		}
+	}
+}
+
+// A batch holds a bounded number of records: past it, each of its
+// indicators is asked again alone, and streamed, with the same answers.
+// (Not parallel: it sets the bound for the package.)
+func TestClickHouseBatchBound(t *testing.T) {
+	servers := clickhouseServers(t)
+	s := openStore(t, newDatabase(t, servers[:1], ""), true)
+	var dump strings.Builder
+	var asks []string
+	for i := range 40 {
+		name := fmt.Sprintf("n%d.bound.example", i)
+		asks = append(asks, name)
+		for j := range 10 {
+			fmt.Fprintf(&dump, `{"rrname":%q,"rrtype":"A","rdata":"10.1.%d.%d","count":%d,"time_first":%d,"time_last":%d}`+"\n", name, i, j, j+1, 1500000000+i*10+j, 1600000000+j)
+		}
+		if i < 30 { // and 30 of them point to one address
+			fmt.Fprintf(&dump, `{"rrname":%q,"rrtype":"A","rdata":"10.9.9.9","count":1}`+"\n", name)
+		}
+	}
+	asks = append(asks, "10.9.9.9")
+	load(t, s, dump.String())
+	want := map[string][]string{}
+	for _, q := range asks {
+		want[q] = ask(t, s, q)
+	}
+	most := store.SetClickHouseBatchRows(t, 25)
+	got := make([][]string, len(asks))
+	errs := make([]error, len(asks))
+	var wg sync.WaitGroup
+	for i, q := range asks { // at once: asked in batches
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ind, _ := pdns.ParseIndicator(q)
+			errs[i] = s.Query(context.Background(), ind, pdns.Sink{
+				Record:  func(r pdns.Record) error { got[i] = append(got[i], string(r.AppendJSON(nil))); return nil },
+				Problem: func(err error) { errs[i] = err },
+			})
+		}()
+	}
+	wg.Wait()
+	for i, q := range asks {
+		if errs[i] != nil || !slices.Equal(got[i], want[q]) {
+			t.Errorf("%s: %v\n got %q\nwant %q", q, errs[i], got[i], want[q])
+		}
+	}
+	if n := most(); n == 0 || n > 25 {
+		t.Errorf("a batch held %d records, the bound is 25", n)
+	}
+	if len(want["10.9.9.9"]) != 30 {
+		t.Errorf("the address has %d records, not 30", len(want["10.9.9.9"]))
 	}
 }
 

@@ -16,3 +16,13 @@ func SetClickHouseWait(t interface{ Cleanup(func()) }, d time.Duration) {
 	chBatchWait = d
 	t.Cleanup(func() { chBatchWait = old })
 }
+
+// SetClickHouseBatchRows sets the most records a batch of ClickHouse
+// queries holds, until the test ends, and returns the most one held.
+func SetClickHouseBatchRows(t interface{ Cleanup(func()) }, n int) func() int {
+	old := chBatchRows
+	chBatchRows = n
+	chHeldMost.Store(0)
+	t.Cleanup(func() { chBatchRows = old })
+	return func() int { return int(chHeldMost.Load()) }
+}
