@@ -184,7 +184,7 @@ func IsIndicator(s string) bool {
 	}
 	// as parseName: a TLD is never all digits, a lone label looks like one
 	tld := s[strings.LastIndexByte(s, '.')+1:]
-	return strings.Trim(tld, "0123456789") != "" && (len(tld) < len(s) || isTLD(tld))
+	return !allDigits(tld) && (len(tld) < len(s) || isTLD(tld)) // tld is not empty: no label is
 }
 
 func slowIsIndicator(s string) bool {

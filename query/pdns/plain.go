@@ -1,6 +1,9 @@
 package pdns
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // decodePlain is DecodeRecord's fast path, for the record as servers
 // almost always send it: printable ASCII, rrname, rrtype and rdata plain
@@ -275,4 +278,32 @@ func plainInt(v []byte) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// eachPlainMember calls f with each member of the text of a record of the
+// fast path, as decodePlain wrote it: compact, its keys without escapes,
+// its values strings, numbers, true, false or null. It cuts the text
+// without checking it again.
+func eachPlainMember(raw string, f func(key, value string)) {
+	i := 1
+	for i < len(raw) && raw[i] == '"' {
+		end := i + 1 + strings.IndexByte(raw[i+1:], '"')
+		key := raw[i+1 : end]
+		i = end + 2 // the quote and the colon
+		start := i
+		if raw[i] == '"' {
+			for i++; raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		} else {
+			for raw[i] != ',' && raw[i] != '}' {
+				i++
+			}
+		}
+		f(key, raw[start:i])
+		i++ // the comma, or the end
+	}
 }

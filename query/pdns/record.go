@@ -496,15 +496,8 @@ func (r *Record) OtherMembers(names ...string) string {
 		b = append(b, ':')
 		b = append(b, v...)
 	}
-	if r.plain { // its text, member by member, with nothing kept
-		d := scanner{s: r.Raw, i: 1}
-		for d.i < len(d.s) && d.s[d.i] != '}' {
-			k, _ := d.str()
-			d.i++ // ':'
-			v, _ := d.value(0)
-			add(k[1:len(k)-1], v)
-			d.eat(',')
-		}
+	if r.plain {
+		eachPlainMember(r.Raw, add)
 	} else {
 		for _, f := range r.fields {
 			add(f.Key, f.Value)

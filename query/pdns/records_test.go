@@ -285,6 +285,7 @@ func FuzzRecordReader(f *testing.F) {
 	f.Add("\xEF\xBB\xBF" + r("1") + "\r\n" + r("2"))
 	f.Add("[" + r("1") + ",\n" + r("2") + "]")
 	f.Add("{\n\"rrname\": \"x\",\n\"rrtype\": \"A\",\n\"rdata\": \"1\"\n}{\"a\":\n")
+	f.Add(`{"rrname":"a.b","rrtype":"A","rdata":"1.2.3.4","x":"a\"b,}","n":-1,"t":true}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		rr := pdns.NewRecordReader(strings.NewReader(s), 256)
 		for i := 0; ; i++ {
@@ -309,6 +310,39 @@ func FuzzRecordReader(f *testing.F) {
 			if _, err := pdns.DecodeRecord([]byte(rec.Raw)); err != nil {
 				t.Fatalf("Raw %q: %v", rec.Raw, err)
 			}
+			// the members but some, cut from the text on the fast path,
+			// are those the record has
+			var rest []pdns.Field
+			for _, m := range rec.Members() {
+				if m.Key != "rrname" && m.Key != "count" {
+					rest = append(rest, m)
+				}
+			}
+			want := ""
+			if len(rest) > 0 {
+				want = pdns.ObjectJSON(rest)
+			}
+			if got := rec.OtherMembers("rrname", "count"); got != want {
+				t.Fatalf("%q: OtherMembers %q, Members say %q", rec.Raw, got, want)
+			}
 		}
 	})
+}
+
+// OtherMembers cuts a record's members from its text on the fast path
+// (strings with escapes, numbers, literals), as they are.
+func TestOtherMembers(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","count":3}`:                                              ``,
+		`{"count":3,"origin":"x\"y,}","rrname":"a.example","n":-12,"ok":true,"rrtype":"A","rdata":"192.0.2.1","z":null}`: `{"origin":"x\"y,}","n":-12,"ok":true,"z":null}`,
+		`{ "rrname" : "a.example", "rrtype": "A", "rdata": "192.0.2.1", "sensor_id": "s\\1" }`:                           `{"sensor_id":"s\\1"}`,
+	} {
+		rec, err := pdns.NewRecordReader(strings.NewReader(line), 0).Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.OtherMembers("rrname", "rrtype", "rdata", "count"); got != want {
+			t.Errorf("%s: %q, want %q", line, got, want)
+		}
+	}
 }
