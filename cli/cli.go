@@ -121,6 +121,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitOK
 	}
 	g.secretArgs = secretsOnCommandLine(args)
+	g.servers = cfg.servers
 	g.concurrencyGiven = cfg.has("concurrency") || os.Getenv("CIRCL_PDNS_CONCURRENCY") != "" || slices.ContainsFunc(args, func(a string) bool {
 		return a == "-c" || strings.HasPrefix(a, "-c") && len(a) > 2 && a[2] != '-' || a == "--concurrency" || strings.HasPrefix(a, "--concurrency=")
 	})

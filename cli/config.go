@@ -22,6 +22,7 @@ type configFile struct {
 	explicit bool   // given with --config: it must exist
 	loaded   bool
 	values   map[string]any
+	servers  map[string]serverConfig
 	warnings []string
 }
 
@@ -88,8 +89,8 @@ func (c *configFile) load(app *kong.Application) error {
 	if err := json.Unmarshal(data, &values); err != nil {
 		return &configError{fmt.Errorf("%s: %s", c.path, jsonErrorAt(data, err))}
 	}
-	for _, secret := range []string{"password", "token", "store-password", "url", "store"} { // a URL may hold a password
-		if v, ok := values[secret].(string); ok && (secret != "url" && secret != "store" || strings.Contains(v, "@")) {
+	for _, secret := range []string{"password", "token", "store-password", "url", "store", "servers"} { // a URL may hold a password
+		if v, ok := values[secret].(string); ok && (secret != "url" && secret != "store" || strings.Contains(v, "@")) || secret == "servers" && values[secret] != nil {
 			warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
 			break
 		}
@@ -105,6 +106,14 @@ func (c *configFile) load(app *kong.Application) error {
 	c.values = map[string]any{}
 	for k, v := range values {
 		name := strings.ReplaceAll(k, "_", "-") // verify_ssl is verify-ssl
+		if name == "servers" {                  // not a flag: the named servers --server asks
+			servers, err := parseServers(c.path, v)
+			if err != nil {
+				return &configError{err}
+			}
+			c.servers = servers
+			continue
+		}
 		if !known[name] {
 			msg := fmt.Sprintf("%s: unknown key %q", c.path, k)
 			if near := pdns.Suggest(name, names); near != "" {

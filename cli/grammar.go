@@ -61,6 +61,8 @@ type grammar struct {
 	NoActiveQuery  bool          `group:"connection" env:"CIRCL_PDNS_NO_ACTIVE_QUERY" help:"Ask the server not to resolve the indicator actively (dribble-disable-active-query)."`
 	MaxRecordBytes int           `group:"connection" default:"4194304" env:"CIRCL_PDNS_MAX_RECORD_BYTES" help:"Longest record read (1 to 1 GiB), from a server, a dump or the cache; longer ones are reported and skipped, never loaded."`
 	PageSize       int           `group:"connection" default:"10000" env:"CIRCL_PDNS_PAGE_SIZE" help:"Records per page (dribble-paginate-count); 0 asks for everything at once."`
+	Server         []string      `group:"connection" placeholder:"NAME[=URL]" help:"Ask this COF server too, records saying its NAME (repeatable): NAME=URL, NAME of a server in the config file's \"servers\", or circl, the server configured above. Several sources (servers, --store, --source) are asked at once; each record says its \"source\"."`
+	Merge          bool          `group:"connection" help:"With several sources: one record for the same rrname, rrtype and rdata from any of them (the earliest time_first, the latest time_last, the sum of the counts), with \"sources\" naming each."`
 	Source         string        `group:"connection" type:"existingfile" placeholder:"FILE" predictor:"file" help:"Answer from a local COF NDJSON dump instead of a server (no network)."`
 	Config         configFlag    `group:"connection" placeholder:"FILE" predictor:"file" env:"CIRCL_PDNS_CONFIG" help:"JSON config file whose keys are the long flag names (default $XDG_CONFIG_HOME/circl-pdns/config.json)."`
 
@@ -105,8 +107,9 @@ type grammar struct {
 	Man        bool   `help:"Print the manual page (roff; view it with: circl-pdns --man | man -l -), then exit."`
 	Version    bool   `help:"Print the version on one line (with -v, the build information too), then exit."`
 
-	secretArgs       []string // secret flags given on the command line, to warn about
-	concurrencyGiven bool     // -c was given (on the command line, in the environment or the config file)
+	secretArgs       []string                // secret flags given on the command line, to warn about
+	servers          map[string]serverConfig // the config file's "servers"
+	concurrencyGiven bool                    // -c was given (on the command line, in the environment or the config file)
 }
 
 var groups = []kong.Group{

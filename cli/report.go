@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -29,6 +31,7 @@ type reporter struct {
 	records              atomic.Int64 // counted apart: one a record, no lock
 	indicators, warnings int
 	failures             map[string]int // by kind
+	failedSources        map[string]int // indicators failed, by source (several sources)
 	cacheHits            func() int     // when there is a cache
 	notAsked             query.NotAsked // left undone after credentials were refused
 	watching             bool           // --new: the summary counts what is new
@@ -124,6 +127,15 @@ func (r *reporter) problem(err error) {
 	fmt.Fprintf(r, "circl-pdns: %v%s\n", err, hint)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var se *query.SourcesError
+	if errors.As(err, &se) {
+		if r.failedSources == nil {
+			r.failedSources = map[string]int{}
+		}
+		for _, f := range se.Failed {
+			r.failedSources[f.Source]++
+		}
+	}
 	if f.Status == exitOK {
 		r.warnings++
 		return
@@ -220,6 +232,13 @@ func (r *reporter) summary() string {
 		}
 		slices.Sort(kinds)
 		parts = append(parts, fmt.Sprintf("%s (%s)", output.Plural(n, "failure"), strings.Join(kinds, ", ")))
+	}
+	if len(r.failedSources) > 0 { // "failed at d4 (2 indicators), store (1 indicator)"
+		names := slices.Sorted(maps.Keys(r.failedSources))
+		for i, name := range names {
+			names[i] = fmt.Sprintf("%s (%s)", name, output.Plural(r.failedSources[name], "indicator"))
+		}
+		parts = append(parts, "failed at "+strings.Join(names, ", "))
 	}
 	if r.warnings > 0 {
 		parts = append(parts, output.Plural(r.warnings, "warning"))

@@ -93,6 +93,7 @@ func TestScript(t *testing.T) {
 			}
 			env.Setenv("GOPROXY", "off")
 			env.Values[serverKey{}] = new(*circltest.Server)
+			env.Values[namedServersKey{}] = map[string]*circltest.Server{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -159,6 +160,7 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 	latency := fs.Duration("latency", 0, "delay every answer")
 	noPages := fs.Bool("nopages", false, "ignore the pagination headers")
 	style := fs.String("style", "", "answer in a real server's style: circl, d4, qof, pretty, array, with ,bom ,crlf ,cr ,http10")
+	name := fs.String("name", "", "a server of its own, one of several: its endpoint in $PDNS_URL_NAME, asked of with pdns-requests -name NAME")
 	always := map[string][2]string{}
 	fs.Func("always-header", "add header K:V to every answer to IND, good or bad", func(s string) error {
 		ind, v, _ := strings.Cut(s, "=")
@@ -228,7 +230,11 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 
 	srv := circltest.NewServer()
 	ts.Defer(srv.Close)
-	*ts.Value(serverKey{}).(**circltest.Server) = srv
+	if *name != "" {
+		ts.Value(namedServersKey{}).(map[string]*circltest.Server)[*name] = srv
+	} else {
+		*ts.Value(serverKey{}).(**circltest.Server) = srv
+	}
 	if fs.NArg() > 0 {
 		f, err := os.Open(ts.MkAbs(fs.Arg(0)))
 		ts.Check(err)
@@ -258,10 +264,17 @@ func pdnsServe(ts *testscript.TestScript, neg bool, args []string) {
 	for ind, f := range faults {
 		srv.Fail(ind, *f)
 	}
+	if *name != "" {
+		ts.Setenv("PDNS_URL_"+*name, srv.Endpoint())
+		return
+	}
 	ts.Setenv("PDNS_URL", srv.Endpoint())
 	_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
 	ts.Setenv("PDNS_PORT", port)
 }
+
+// namedServersKey holds the servers pdns-serve -name started, by name.
+type namedServersKey struct{}
 
 type serverKey struct{}
 
@@ -318,12 +331,30 @@ func pdnsFault(ts *testscript.TestScript, neg bool, args []string) {
 
 // pdnsRequests prints what the server started by pdns-serve was asked, a
 // line a request: the indicator, then the headers that matter, sorted.
+// With -name, the server of that name; with -gap D, it fails unless every
+// request came at least D after the one before (a rate kept: a lower
+// bound, which no slowness of the machine can break).
+//
+//	pdns-requests [-name NAME] [-gap D]
 func pdnsRequests(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("pdns-requests", flag.ContinueOnError)
+	name := fs.String("name", "", "the server pdns-serve -name started")
+	gap := fs.Duration("gap", 0, "the least time between two requests")
+	ts.Check(fs.Parse(args))
 	srv := *ts.Value(serverKey{}).(**circltest.Server)
-	if srv == nil || neg || len(args) > 0 {
-		ts.Fatalf("usage: pdns-requests, after pdns-serve")
+	if *name != "" {
+		srv = ts.Value(namedServersKey{}).(map[string]*circltest.Server)[*name]
 	}
-	for _, r := range srv.Requests() {
+	if srv == nil || neg || fs.NArg() > 0 {
+		ts.Fatalf("usage: pdns-requests [-name NAME] [-gap D], after pdns-serve")
+	}
+	reqs := srv.Requests()
+	for i := 1; i < len(reqs) && *gap > 0; i++ {
+		if d := reqs[i].Time.Sub(reqs[i-1].Time); d < *gap {
+			ts.Fatalf("requests %d and %d came %v apart, under %v", i, i+1, d, *gap)
+		}
+	}
+	for _, r := range reqs {
 		var hs []string
 		for k, v := range r.Header {
 			k = strings.ToLower(k)

@@ -108,6 +108,7 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 		CRLF:     g.CRLF,
 		Color:    g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal: tty,
+		Sources:  multiSource(g),
 	}
 	c.out = output.New(c.format, stdout, opts)
 	if !output.TakesValues(c.out) && sel.Program != nil {
@@ -122,6 +123,23 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 			return nil, usageError{fmt.Errorf("--report: %w", err)}
 		}
 		c.out = output.Tee(c.out, rf)
+	}
+	if g.Merge && !multiSource(g) {
+		return nil, usageError{errors.New("--merge: with several sources (--server, --store, --source)")}
+	}
+	if multiSource(g) || len(g.Server) == 1 {
+		if len(g.Server) == 0 && (g.Cache || g.Offline || g.Refresh) {
+			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --store or --source, which need no network")}
+		}
+		list, key, err := c.sources(g)
+		if err != nil {
+			return nil, err
+		}
+		c.batch.Source = list[0].Source
+		if len(list) > 1 {
+			c.batch.Source = &query.Sources{List: list, Merge: g.Merge}
+		}
+		return c, c.watch(g, key)
 	}
 	if g.Store != "" || g.Source != "" { // local: no network
 		switch {

@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/csv"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func (c *CSV) Record(q pdns.Indicator, r *pdns.Record) error {
 	if !c.header {
 		c.header = true
 		h := []string{"query", "rrname", "rrtype", "rdata", "count", "time_first", "time_last"}
+		if c.o.Sources {
+			h = slices.Insert(h, 1, "source")
+		}
 		if q.Pivoting {
 			h = append(h, "hop", "via")
 		}
@@ -53,6 +57,9 @@ func (c *CSV) Record(q pdns.Indicator, r *pdns.Record) error {
 	row := []string{
 		q.Value, c.cell(r.RRName), c.cell(r.RRType), c.cell(strings.Join(r.RData, " ")), count,
 		timeText(r.First(), time.RFC3339), timeText(r.Last(), time.RFC3339),
+	}
+	if c.o.Sources {
+		row = slices.Insert(row, 1, c.cell(sourceText(r)))
 	}
 	if q.Pivoting {
 		row = append(row, strconv.Itoa(q.Hop), q.Via)

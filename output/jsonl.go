@@ -10,7 +10,7 @@ import (
 )
 
 // JSONL writes one JSON object per record: "query", the indicator asked,
-// then every member as the server sent it, numbers normalised. With a jq
+// ("source" or "sources" when a run asks several), then every member as the server sent it, numbers normalised. With a jq
 // program it writes each output, whatever it is, as one line of JSON.
 // Characters that a terminal would act on are written as \u escapes, which
 // leaves the JSON value unchanged.
@@ -33,7 +33,11 @@ func (j *JSONL) Record(q pdns.Indicator, r *pdns.Record) error {
 	if q != j.ind || j.lead == nil {
 		j.ind, j.lead = q, q.LeadFields()
 	}
-	j.buf = r.AppendJSON(j.buf[:0], j.lead...)
+	lead := j.lead
+	if more := r.SourceFields(); more != nil { // several sources
+		lead = append(lead[:len(lead):len(lead)], more...)
+	}
+	j.buf = r.AppendJSON(j.buf[:0], lead...)
 	return j.line(j.buf)
 }
 

@@ -12,6 +12,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/circl-pdns/circl-pdns/query/pdns"
@@ -52,6 +53,18 @@ type Options struct {
 	// Now is the time MISP and STIX say they were made (now when zero).
 	Now time.Time
 	Raw bool // jsonl: a jq output that is a string is written without quotes (jq -r)
+	// Sources: the run asks several sources; table, text and CSV say each
+	// record's (Record.Source, or Sources once merged).
+	Sources bool
+}
+
+// sourceText is where r came from: its source, or its sources joined by
+// commas once merged.
+func sourceText(r *pdns.Record) string {
+	if r.Sources != nil {
+		return strings.Join(r.Sources, ",")
+	}
+	return r.Source
 }
 
 // Formats are the output formats, for -o.

@@ -50,6 +50,7 @@ type Table struct {
 // tableRow is a record's cells, sanitised, before the columns are known.
 type tableRow struct {
 	rrname, rrtype string
+	source         string // with Options.Sources
 	rdata          []string
 	count          string
 	first, last    int64
@@ -72,6 +73,7 @@ const tableBlock = 1000
 
 const (
 	colGap       = 2
+	sourceW      = 10  // a source's name (longer ones are cut)
 	wideFrom     = 120 // date-times from this width
 	countFrom    = 72  // a COUNT column from this width
 	blockBelow   = 40  // one block a record below this width
@@ -93,6 +95,9 @@ func NewTable(w io.Writer, o Options) *Table {
 
 func (t *Table) Record(q pdns.Indicator, r *pdns.Record) error {
 	row := tableRow{rrname: Terminal(r.RRName), rrtype: Terminal(r.RRType), first: r.First(), last: r.Last()}
+	if t.o.Sources {
+		row.source = Terminal(sourceText(r))
+	}
 	for _, v := range r.RData {
 		row.rdata = append(row.rdata, Terminal(v))
 	}
@@ -190,6 +195,9 @@ func (t *Table) columns() []column {
 	fixed := typeW + 2*colGap
 	if !stacked {
 		fixed += countW + 2*dateW + 3*colGap
+		if t.o.Sources {
+			fixed += sourceW + colGap
+		}
 	}
 	rest := t.o.Width - fixed // for RRNAME and RDATA
 	nameW := min(max(rest*2/5, min(minNameWidth, rest/2)), maxNameWidth)
@@ -208,12 +216,18 @@ func (t *Table) columns() []column {
 			}},
 			column{name: "COUNT", line: 1, offset: colGap + span + colGap, width: countW, right: true, keep: true, cell: func(r *tableRow) string { return r.count }},
 		)
+		if t.o.Sources {
+			cols = append(cols, column{name: "SOURCE", line: 1, offset: colGap + span + colGap + countW + colGap, width: sourceW, cell: func(r *tableRow) string { return r.source }})
+		}
 	} else {
 		cols = append(cols,
 			column{name: "COUNT", width: countW, right: true, keep: true, cell: func(r *tableRow) string { return r.count }},
 			column{name: "FIRST SEEN", width: dateW, keep: true, cell: func(r *tableRow) string { return date(r.first) }},
 			column{name: "LAST SEEN", width: dateW, keep: true, cell: func(r *tableRow) string { return date(r.last) }},
 		)
+		if t.o.Sources {
+			cols = append(cols, column{name: "SOURCE", width: sourceW, cell: func(r *tableRow) string { return r.source }})
+		}
 	}
 	offset := 0
 	for i := range cols {
@@ -426,6 +440,7 @@ func (t *Table) block(r *tableRow) {
 	}
 	field("first", timeText(r.first, dateLayout))
 	field("last", timeText(r.last, dateLayout))
+	field("source", r.source)
 }
 
 func (t *Table) fitBlock(s string, width int) []string {

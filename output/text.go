@@ -14,6 +14,7 @@ import (
 //
 //	www.threatq.com  A  104.196.175.197  ; 2017-06-09 .. 2017-07-13 (~1m4d) count 6
 //
+// (and "from circl", its source, in a run that asks several).
 // Text from the server is sanitised with Terminal, whatever the output.
 type Text struct {
 	w   *bufio.Writer
@@ -30,6 +31,9 @@ func (t *Text) Record(q pdns.Indicator, r *pdns.Record) error {
 	comment := seen(r.First(), r.Last())
 	if r.Count != 0 {
 		comment += " count " + strconv.FormatInt(r.Count, 10)
+	}
+	if t.o.Sources {
+		comment += " from " + Terminal(sourceText(r))
 	}
 	if q.Pivoting {
 		comment += " hop " + strconv.Itoa(q.Hop)

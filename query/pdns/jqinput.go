@@ -8,7 +8,7 @@ import (
 )
 
 // Input renders a record as the value a jq program sees: the object jsonl
-// prints, "query" (and "hop" and "via") first. It is built from the text
+// prints, "query" (and "hop" and "via", "source" or "sources") first. It is built from the text
 // the record was decoded from, by the same scanner, with no JSON decoder
 // and no second copy: strings are unquoted, integers are ints, other
 // numbers json.Number (as gojq wants them).
@@ -19,7 +19,7 @@ func Input(ind Indicator, r *Record) map[string]any {
 		plain = splitMembers(r.Raw)
 		members = plain
 	}
-	lead := ind.LeadFields()
+	lead := append(ind.LeadFields(), r.SourceFields()...)
 	m := make(map[string]any, len(members)+len(lead))
 	for _, f := range members {
 		m[validUTF8(f.Key)] = jsonValue(f.Value)

@@ -141,7 +141,7 @@ func decodePlain(line []byte, a *arena) (r Record, ok bool) {
 				return r, false
 			}
 			r.setNumber(string(key), plainInt(v))
-		case "rrdata", "query", "hop", "via": // renamed, or replaced by output
+		case "rrdata", "query", "hop", "via", "source", "sources": // renamed, or replaced by output
 			return r, false
 		}
 		keys[nkeys] = bytesString(key) // used only during this call

@@ -40,6 +40,31 @@ type Record struct {
 	// fields is not filled in.
 	plain bool
 	given uint8 // the numeric members given as numbers: bits in numberKeys' order
+	// Source is the name of the source that answered the record, in a run
+	// that asks several; Sources, of a record merged from several
+	// (--merge), every one that had it. Neither is in Raw: they are written
+	// as members "source" and "sources", before the record's own.
+	Source  string
+	Sources []string
+}
+
+// SourceFields are the members that say where the record came from:
+// "source", or "sources" for a merged record; none in a run of one source.
+func (r *Record) SourceFields() []Field {
+	switch {
+	case r.Sources != nil:
+		b := []byte{'['}
+		for i, s := range r.Sources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		return []Field{{Key: "sources", Value: string(append(b, ']'))}}
+	case r.Source != "":
+		return []Field{{Key: "source", Value: string(appendJSONString(nil, r.Source))}}
+	}
+	return nil
 }
 
 // Members are the record's members as received, known and unknown ones,

@@ -1,0 +1,101 @@
+package query_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/circl-pdns/circl-pdns/query"
+	"github.com/circl-pdns/circl-pdns/query/pdns"
+)
+
+// sourceFunc is a pdns.Source made of a function.
+type sourceFunc func(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error
+
+func (f sourceFunc) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+	return f(ctx, ind, sink)
+}
+
+// gives is a source that gives records named names, once release is
+// closed (nil: at once), then returns err.
+func gives(release chan struct{}, err error, names ...string) sourceFunc {
+	return func(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+		if release != nil {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		for _, n := range names {
+			if err := sink.Record(pdns.Record{RRName: n, RRType: "A", RData: []string{"192.0.2.1"}}); err != nil {
+				return err
+			}
+		}
+		return err
+	}
+}
+
+// The sources' records leave in the sources' order, whichever ends first,
+// each saying its source; one that fails is named, the others' records
+// are all given.
+func TestSourcesOrderAndFailure(t *testing.T) {
+	slow := make(chan struct{})
+	down := errors.New("connection refused")
+	last := make(chan struct{})
+	m := &query.Sources{List: []query.Named{
+		{Name: "first", Source: gives(slow, nil, "a1", "a2")},
+		{Name: "broken", Source: gives(nil, down, "b1")},
+		{Name: "third", Source: sourceFunc(func(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+			defer close(last)
+			return gives(nil, nil, "c1")(ctx, ind, sink)
+		})},
+	}}
+	go func() { <-last; close(slow) }() // the first source ends last
+	var got []string
+	err := m.Query(context.Background(), pdns.Indicator{Value: "x.example"}, pdns.Sink{
+		Record:  func(r pdns.Record) error { got = append(got, r.Source+":"+r.RRName); return nil },
+		Problem: func(error) {},
+	})
+	if want := []string{"first:a1", "first:a2", "broken:b1", "third:c1"}; !slices.Equal(got, want) {
+		t.Errorf("records %q, want %q", got, want)
+	}
+	var se *query.SourcesError
+	if !errors.As(err, &se) || len(se.Failed) != 1 || se.Failed[0].Source != "broken" || !errors.Is(err, down) {
+		t.Fatalf("error %v, want the broken source's", err)
+	}
+	if f := pdns.FailureOf(err); f.Status != pdns.ExitFailed {
+		t.Errorf("status %d, want 1", f.Status)
+	}
+	if err.Error() != "x.example: broken: connection refused" {
+		t.Errorf("message %q", err.Error())
+	}
+}
+
+// When the engine has enough (an error from the sink), the query ends at
+// once: the sources still asking are stopped, and waited for.
+func TestSourcesStop(t *testing.T) {
+	enough := errors.New("enough")
+	stopped := make(chan struct{})
+	m := &query.Sources{List: []query.Named{
+		{Name: "one", Source: gives(nil, nil, "a1", "a2")},
+		{Name: "never", Source: sourceFunc(func(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+			<-ctx.Done() // answers nothing until stopped
+			close(stopped)
+			return ctx.Err()
+		})},
+	}}
+	err := m.Query(context.Background(), pdns.Indicator{Value: "x.example"}, pdns.Sink{
+		Record:  func(pdns.Record) error { return enough },
+		Problem: func(error) {},
+	})
+	if !errors.Is(err, enough) {
+		t.Fatalf("error %v, want the sink's", err)
+	}
+	select {
+	case <-stopped: // Query returned after the other source ended
+	default:
+		t.Error("Query returned while a source was still asking")
+	}
+}
