@@ -224,7 +224,7 @@ func roffLine(s string) string {
 // formatHelp says what each output format is, for the manual page.
 var formatHelp = [][2]string{
 	{"auto", "table on a terminal (without --jq), jsonl otherwise."},
-	{"jsonl", "One JSON object per record: \"query\" (the indicator asked; with --pivot, \"hop\" and \"via\"), then every member as the server sent it. With --jq, each output of the program."},
+	{"jsonl", "One JSON object per record: \"query\" (the indicator asked; with --pivot, \"hop\" and \"via\"; with several sources, \"source\", or \"sources\" with --merge), then every member as the server sent it. With --jq, each output of the program."},
 	{"table", "For people: a heading per indicator, then RRNAME, TYPE, RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), fitted to the terminal's width (two lines a record below 72 columns, a block below 40); --wide wraps long text instead of cutting it."},
 	{"text", "One line a record (a line a value), as dig prints them, with the dates, the span and the count in a comment: for grep."},
 	{"csv", "RFC 4180: query, rrname, rrtype, rdata, count, time_first, time_last (RFC 3339), and hop, via with --pivot; cells a spreadsheet would run as formulas are made inert."},
@@ -234,6 +234,7 @@ var formatHelp = [][2]string{
 	{"timeline", "A bar per row (type and rdata, or the names of an address) from first to last seen, on one time axis for the run, with the count."},
 	{"dot", "The graph of names and addresses the records draw, for Graphviz (dot -Tsvg); the indicators asked are doubled, hubs grey."},
 	{"graph", "The same graph as Cytoscape.js elements (JSON), every record member on its edges."},
+	{"summary", "One line per indicator, not its records: seen or not, records, distinct rdata, types, first and last seen, and each source's (with several); JSON lines, or a table on a terminal. Which of 32,000 indicators were ever seen, in memory that does not grow with the answers."},
 }
 
 // buildDate is the date of the manual page: that of the commit the command

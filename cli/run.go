@@ -97,6 +97,16 @@ func (h *handler) Done(ind pdns.Indicator, err error) error {
 	cut := errors.Is(err, context.Canceled) // by an interruption: what came is written, and not counted as done
 	if err != nil && !cut {
 		h.Problem(err)
+		if fw, ok := h.out.(output.FailWriter); ok {
+			var sources []string
+			var se *query.SourcesError
+			if errors.As(err, &se) {
+				for _, f := range se.Failed {
+					sources = append(sources, f.Source)
+				}
+			}
+			fw.Failed(ind, sources, err)
+		}
 	}
 	// Under --new an answer that printed nothing is not ended, so that no
 	// format says anything of it (a heading, an empty object).

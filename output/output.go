@@ -68,7 +68,7 @@ func sourceText(r *pdns.Record) string {
 }
 
 // Formats are the output formats, for -o.
-var Formats = []string{"jsonl", "table", "text", "csv", "threatq", "misp", "stix", "timeline", "dot", "graph"}
+var Formats = []string{"jsonl", "table", "text", "csv", "threatq", "misp", "stix", "timeline", "dot", "graph", "summary"}
 
 // New returns the writer for format, one of Formats (jsonl for any other).
 func New(format string, w io.Writer, o Options) Writer {
@@ -91,6 +91,8 @@ func New(format string, w io.Writer, o Options) Writer {
 		return NewDot(w, o)
 	case "graph":
 		return NewCytoscape(w, o)
+	case "summary":
+		return NewSummary(w, o)
 	}
 	return NewJSONL(w, o)
 }
@@ -118,10 +120,16 @@ func TakesValues(w Writer) bool {
 // a STIX bundle, a timeline, a graph) are whole only once closed.
 func EndWrites(format string) bool {
 	switch format {
-	case "jsonl", "table", "text", "csv", "threatq":
+	case "jsonl", "table", "text", "csv", "threatq", "summary":
 		return true
 	}
 	return false
+}
+
+// FailWriter is a Writer that says an answer failed (Summary): told
+// before End, with the sources that failed in a run of several.
+type FailWriter interface {
+	Failed(q pdns.Indicator, sources []string, err error)
 }
 
 // Tee writes to a primary writer and to others beside it (the --report).
