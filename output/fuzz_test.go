@@ -60,14 +60,22 @@ func FuzzFormats(f *testing.F) {
 		for _, format := range append(Formats, "report") {
 			for _, width := range []int{60, 100} {
 				var buf bytes.Buffer
-				w := New(format, &buf, Options{Width: width, Terminal: true, Now: fixedNow})
+				sources := width == 100 // as in a run of several: each record says its source
+				w := New(format, &buf, Options{Width: width, Terminal: true, Now: fixedNow, Sources: sources})
 				if format == "report" {
-					w = NewReport(&buf, Options{Width: width})
+					w = NewReport(&buf, Options{Width: width, Sources: sources})
 				}
 				for i := range recs {
 					q := name
 					if i%2 == 1 {
 						q = addr
+					}
+					recs[i].Source, recs[i].Sources = "", nil
+					switch {
+					case sources && i%3 == 2: // merged
+						recs[i].Sources = []string{"circl", "d4.sensor"}
+					case sources:
+						recs[i].Source = []string{"circl", "store"}[i%2]
 					}
 					if err := w.Record(q, &recs[i]); err != nil {
 						t.Fatalf("%s: %v", format, err)

@@ -33,7 +33,8 @@ type graph struct {
 	edgeIndex openIndex
 	records   *spill // with keepRecords: each edge's record, in edge order
 	types     []string
-	texts     texts // the nodes' ids
+	sources   sourceSet // the sources records came from (several sources)
+	texts     texts     // the nodes' ids
 	buf       []byte
 }
 
@@ -43,7 +44,8 @@ type graphNode struct {
 	address bool
 	given   bool
 	hub     bool
-	asked   bool // its answer is in the run
+	asked   bool   // its answer is in the run
+	srcs    uint64 // the sources of its records (sourceSet)
 }
 
 type graphEdge struct {
@@ -51,6 +53,7 @@ type graphEdge struct {
 	recordLen        int32 // its record's bytes in graph.records
 	first, last      int64
 	count            int64
+	srcs             uint64 // as graphNode's
 }
 
 // ends are the ids of an edge's nodes, and its type.
@@ -89,6 +92,8 @@ func (g *graph) record(q pdns.Indicator, r *pdns.Record) error {
 		return nil
 	}
 	from := g.node(name, q.Hop+1)
+	srcs := g.sources.bits(r)
+	g.nodes.at(int(from)).srcs |= srcs
 	rrtype := int32(slices.Index(g.types, r.RRType))
 	if rrtype < 0 {
 		rrtype = int32(len(g.types))
@@ -96,6 +101,7 @@ func (g *graph) record(q pdns.Indicator, r *pdns.Record) error {
 	}
 	for _, target := range targets {
 		to := g.node(target, q.Hop+1)
+		g.nodes.at(int(to)).srcs |= srcs
 		i, slot := g.edgeIndex.find(edgeHash(&g.edgeIndex, from, to, rrtype), func(i int) bool {
 			e := g.edges.at(i)
 			return e.from == from && e.to == to && e.rrtype == rrtype
@@ -103,12 +109,13 @@ func (g *graph) record(q pdns.Indicator, r *pdns.Record) error {
 			e := g.edges.at(i)
 			return edgeHash(&g.edgeIndex, e.from, e.to, e.rrtype)
 		})
-		if i >= 0 { // the same edge again (from another answer)
+		if i >= 0 { // the same edge again (from another answer, or source)
 			e := g.edges.at(i)
 			e.first, e.last = earliest(e.first, r.First()), max(e.last, r.Last())
+			e.srcs |= srcs
 			continue
 		}
-		e := graphEdge{from: from, to: to, rrtype: rrtype, first: r.First(), last: r.Last(), count: r.Count}
+		e := graphEdge{from: from, to: to, rrtype: rrtype, first: r.First(), last: r.Last(), count: r.Count, srcs: srcs}
 		if g.records != nil {
 			g.buf = r.AppendJSON(g.buf[:0])
 			e.recordLen = int32(len(g.buf))
@@ -229,6 +236,9 @@ func (d *Dot) Close() error {
 		if ds := dates(e.first, e.last); ds != "" {
 			label += `\n` + ds
 		}
+		if e.srcs != 0 { // several sources: which had it
+			label += `\n` + strings.Trim(dotQuote("from "+strings.Join(d.g.sources.names(e.srcs), ", ")), `"`)
+		}
 		fmt.Fprintf(bw, "  %s -> %s [label=\"%s\"];\n", dotQuote(source), dotQuote(target), label)
 	}
 	fmt.Fprintln(bw, "}")
@@ -278,9 +288,11 @@ func (c *Cytoscape) Close() error {
 		if n.address {
 			kind = "address"
 		}
-		if err := item(i == 0, map[string]any{"data": map[string]any{
-			"id": n.id, "label": n.id, "kind": kind, "given": n.given, "hub": n.hub, "hop": n.hop,
-		}}); err != nil {
+		data := map[string]any{"id": n.id, "label": n.id, "kind": kind, "given": n.given, "hub": n.hub, "hop": n.hop}
+		if c.g.sources.any() { // several sources: those whose records drew it
+			data["sources"] = c.g.sources.names(n.srcs)
+		}
+		if err := item(i == 0, map[string]any{"data": data}); err != nil {
 			return err
 		}
 	}
@@ -310,7 +322,10 @@ func (c *Cytoscape) Close() error {
 			data[f.Key] = json.RawMessage(f.Value)
 		}
 		data["id"] = "e" + strconv.Itoa(i+1)
-		data["source"], data["target"], data["label"] = c.g.ends(e)
+		data["source"], data["target"], data["label"] = c.g.ends(e) // Cytoscape's: the edge's ends
+		if c.g.sources.any() {                                      // several sources: those that had the record
+			data["sources"] = c.g.sources.names(e.srcs)
+		}
 		if e.first != 0 {
 			data["first_seen"] = time.Unix(e.first, 0).UTC().Format(time.RFC3339)
 		}

@@ -125,7 +125,12 @@ func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
 		m.leftOut++ // the template requires rdata: MISP would refuse the object
 		return nil
 	}
-	id := uuid.NewSHA1(mispNamespace, []byte(r.RRName+"\x00"+r.RRType+"\x00"+strings.Join(r.RData, "\x00")))
+	key := r.RRName + "\x00" + r.RRType + "\x00" + strings.Join(r.RData, "\x00")
+	src := sourceText(r)
+	if src != "" { // a source's own observation is an object of its own
+		key += "\x00" + src
+	}
+	id := uuid.NewSHA1(mispNamespace, []byte(key))
 	if !m.written.Add(string(id[:])) {
 		return nil // the same record answered another indicator: one object
 	}
@@ -151,6 +156,9 @@ func (m *MISP) Record(q pdns.Indicator, r *pdns.Record) error {
 		if !have[rel.key] { // required by the template, whatever the record's members
 			attrs = append(attrs, mispAttribute{ObjectRelation: rel.key, Type: t.Attributes[rel.key].Type, Value: rel.value})
 		}
+	}
+	if src != "" { // where it was observed, in the template's free text
+		attrs = append(attrs, mispAttribute{ObjectRelation: "text", Type: t.Attributes["text"].Type, Value: "circl-pdns source: " + strings.ReplaceAll(src, ",", ", ")})
 	}
 	obj := map[string]any{
 		"name": t.Name, "meta-category": t.MetaCategory, "description": t.Description,

@@ -12,6 +12,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,46 @@ func sourceText(r *pdns.Record) string {
 	}
 	return r.Source
 }
+
+// sourceSet names the sources the records of a run came from (in a run
+// of several), so that a row, a node or an edge keeps its sources as bits
+// of a uint64: each source a bit, the first time it is met (the first 64).
+type sourceSet struct{ list []string }
+
+// bits are the bits of r's sources (Record.Source, or Sources merged).
+func (s *sourceSet) bits(r *pdns.Record) uint64 {
+	names := r.Sources
+	if names == nil && r.Source != "" {
+		names = []string{r.Source}
+	}
+	var bits uint64
+	for _, name := range names {
+		i := slices.Index(s.list, name)
+		if i < 0 {
+			if len(s.list) == 64 {
+				continue
+			}
+			i = len(s.list)
+			s.list = append(s.list, strings.Clone(name))
+		}
+		bits |= 1 << i
+	}
+	return bits
+}
+
+// names are the names of the sources of bits, in the order they were met.
+func (s *sourceSet) names(bits uint64) []string {
+	names := []string{}
+	for i, name := range s.list {
+		if bits&(1<<i) != 0 {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// any says whether a record came from a named source.
+func (s *sourceSet) any() bool { return len(s.list) > 0 }
 
 // Formats are the output formats, for -o.
 var Formats = []string{"jsonl", "table", "text", "csv", "threatq", "misp", "stix", "timeline", "dot", "graph", "summary"}

@@ -44,7 +44,7 @@ func (rp *Report) Record(q pdns.Indicator, r *pdns.Record) error {
 		}
 	}
 	rdata := strings.Join(r.RData, " ")
-	rp.record(q, r).add(r.RRName, r.RRType, rdata, r)
+	rp.record(q, r).add(r.RRName, r.RRType, rdata, r, rp.sources.bits(r))
 	return nil
 }
 
@@ -69,6 +69,7 @@ type reportView struct {
 
 type reportRowView struct {
 	RRName, RRType, RData, Count, First, Last string
+	Sources                                   string // in a run of several
 }
 
 func (rp *Report) Close() error {
@@ -98,7 +99,7 @@ func (rp *Report) Close() error {
 				count = strconv.FormatInt(r.Count, 10)
 			}
 			v.Rows = append(v.Rows, reportRowView{RRName: Terminal(r.RRName()), RRType: Terminal(r.RRType()), RData: Terminal(r.Label()), Count: count,
-				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout)})
+				First: timeText(r.First, timeLayout), Last: timeText(r.Last, timeLayout), Sources: Terminal(strings.Join(rp.sources.names(r.Srcs), ", "))})
 		}
 		v.Timeline = timelineSVG(rows, lo, hi, a.q.Kind == pdns.FQDN)
 		views = append(views, v)
@@ -107,8 +108,15 @@ func (rp *Report) Close() error {
 	if slices.ContainsFunc(rp.answers, func(a *spanAnswer) bool { return a.q.Pivoting }) {
 		graphSVG = rp.graphSVG()
 	}
+	var sources []string // the legend of the source column
+	if rp.o.Sources {
+		for _, name := range rp.sources.list {
+			sources = append(sources, Terminal(name))
+		}
+	}
 	return reportPage.Execute(rp.w, map[string]any{
 		"Made": rp.made.Format("2006-01-02 15:04 UTC"), "Answers": views, "Graph": graphSVG, "Indicators": Plural(len(views), "indicator"),
+		"Several": rp.o.Sources, "Sources": strings.Join(sources, ", "),
 	})
 }
 
@@ -275,6 +283,7 @@ line.t-soa, circle.t-soa { stroke: #c33; fill: #c33; } line.t-ptr, circle.t-ptr 
 <body>
 <h1>circl-pdns report</h1>
 <p class="summary">{{.Indicators}}, made {{.Made}}. Times are UTC.</p>
+{{if .Several}}<p class="summary">Sources: {{or .Sources "none answered"}}. The source column says which had each record.</p>{{end}}
 {{if .Graph}}<h2>Pivot graph</h2>
 {{.Graph}}{{end}}
 {{range .Answers}}
@@ -282,9 +291,9 @@ line.t-soa, circle.t-soa { stroke: #c33; fill: #c33; } line.t-ptr, circle.t-ptr 
 <p class="summary">{{.Size}}; {{if .First}}first seen {{.First}}, last seen {{.Last}}; {{end}}types: {{or .Types "none"}}.</p>
 {{if .Rows}}{{.Timeline}}
 <table>
-<thead><tr><th>rrname</th><th>type</th><th>rdata</th><th>count</th><th>first seen</th><th>last seen</th></tr></thead>
+<thead><tr><th>rrname</th><th>type</th><th>rdata</th><th>count</th><th>first seen</th><th>last seen</th>{{if $.Several}}<th>source</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr><td>{{.RRName}}</td><td>{{.RRType}}</td><td class="rdata">{{.RData}}</td><td class="count">{{.Count}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>
+{{range .Rows}}<tr><td>{{.RRName}}</td><td>{{.RRType}}</td><td class="rdata">{{.RData}}</td><td class="count">{{.Count}}</td><td>{{.First}}</td><td>{{.Last}}</td>{{if $.Several}}<td>{{.Sources}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{if .More}}<p class="more">and {{.More}} more rows, with fewer sightings.</p>{{end}}

@@ -18,6 +18,7 @@ import (
 type spans struct {
 	answers []*spanAnswer
 	cur     *spanAnswer
+	sources sourceSet // in a run of several: the rows' sources
 }
 
 type spanAnswer struct {
@@ -34,6 +35,7 @@ type spanRow struct {
 	text               string // rrname, rrtype and label, one after the other
 	nameLen, typeLen   int32
 	First, Last, Count int64
+	Srcs               uint64 // its sources (spans.sources)
 }
 
 func (r *spanRow) RRName() string { return r.text[:r.nameLen] }
@@ -74,7 +76,7 @@ func seenAt(r *pdns.Record) (first, last int64) {
 }
 
 // add counts r in the row of (name, rrtype, label), made the first time.
-func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record) {
+func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record, srcs uint64) {
 	key := func(i int) uint64 {
 		rw := a.rows.at(i)
 		return a.index.hash(rw.RRName(), rw.RRType(), rw.Label())
@@ -88,11 +90,12 @@ func (a *spanAnswer) add(name, rrtype, label string, r *pdns.Record) {
 		rw := a.rows.at(i)
 		rw.First, rw.Last = earliest(rw.First, first), max(rw.Last, last)
 		rw.Count, _ = pdns.AddCount(rw.Count, r.Count) // stops at the largest count
+		rw.Srcs |= srcs
 		return
 	}
 	a.index.put(slot, a.rows.len())
 	a.rows.append(spanRow{text: a.texts.clone(name, rrtype, label), nameLen: int32(len(name)), typeLen: int32(len(rrtype)),
-		First: first, Last: last, Count: r.Count})
+		First: first, Last: last, Count: r.Count, Srcs: srcs})
 }
 
 // sorted returns the rows' indexes in order of cmp, stable.

@@ -184,14 +184,27 @@ func (s *STIX) Record(q pdns.Indicator, r *pdns.Record) error {
 	}
 	n := max(r.Count, 1)
 	n = min(n, 999999999)
-	id := "observed-data--" + uuid.NewSHA1(stixNamespace, []byte(q.Value+"\x00"+r.RRName+"\x00"+r.RRType+"\x00"+strings.Join(r.RData, "\x00"))).String()
+	key := q.Value + "\x00" + r.RRName + "\x00" + r.RRType + "\x00" + strings.Join(r.RData, "\x00")
+	if src := sourceText(r); src != "" { // a source's own observation is an object of its own
+		key += "\x00" + src
+	}
+	id := "observed-data--" + uuid.NewSHA1(stixNamespace, []byte(key)).String()
 	if !s.written.Add(id) { // the same record twice in an answer (a dump may have it): one object
 		return nil
 	}
-	return s.object(map[string]any{
+	obj := map[string]any{
 		"type": "observed-data", "spec_version": "2.1", "id": id, "created": now, "modified": now,
 		"first_observed": firstT, "last_observed": lastT, "number_observed": n, "object_refs": refs,
-	})
+	}
+	// where it was observed: a custom property, as STIX 2.1 allows them
+	// (3.6: x_ and lower case); a list once merged
+	switch {
+	case r.Sources != nil:
+		obj["x_circl_pdns_sources"] = r.Sources
+	case r.Source != "":
+		obj["x_circl_pdns_source"] = r.Source
+	}
+	return s.object(obj)
 }
 
 func (s *STIX) End(q pdns.Indicator) error {

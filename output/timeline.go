@@ -38,7 +38,7 @@ func (t *Timeline) Record(q pdns.Indicator, r *pdns.Record) error {
 		labels = []string{r.RRName}
 	}
 	for _, l := range labels {
-		a.add("", r.RRType, l, r)
+		a.add("", r.RRType, l, r, 0)
 	}
 	return nil
 }
