@@ -168,8 +168,8 @@ func jqEnviron() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if slices.Contains(secretEnv, k) {
-			continue
+		if slices.Contains(secretEnv, k) || strings.HasPrefix(k, "CIRCL_PDNS_SERVER_") && (strings.HasSuffix(k, "_PASSWORD") || strings.HasSuffix(k, "_TOKEN")) {
+			continue // a server's of a run of several (--server)
 		}
 		if v, ok := withoutUserinfo(v); ok {
 			kv = k + "=" + v
