@@ -225,7 +225,7 @@ func roffLine(s string) string {
 var formatHelp = [][2]string{
 	{"auto", "table on a terminal (without --jq), jsonl otherwise."},
 	{"jsonl", "One JSON object per record: \"query\" (the indicator asked; with --pivot, \"hop\" and \"via\"; with several sources, \"source\", or \"sources\" with --merge), then every member as the server sent it. With --jq, each output of the program."},
-	{"table", "For people: a heading per indicator, then RRNAME, TYPE, RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), fitted to the terminal's width (two lines a record below 72 columns, a block below 40); --wide wraps long text instead of cutting it."},
+	{"table", "For people: a heading per indicator, then RRNAME, TYPE, RDATA, COUNT, FIRST SEEN, LAST SEEN (UTC), fitted to the terminal's width (two lines a record below 72 columns, or 100 with a SOURCE column for several sources; a block below 40); --wide wraps long text instead of cutting it."},
 	{"text", "One line a record (a line a value), as dig prints them, with the dates, the span and the count in a comment: for grep."},
 	{"csv", "RFC 4180: query, rrname, rrtype, rdata, count, time_first, time_last (RFC 3339), and hop, via with --pivot; cells a spreadsheet would run as formulas are made inert."},
 	{"threatq", "One ThreatQ indicator object per indicator asked: each rrtype a \"Resource Type\" attribute, each rdata value a \"Resource Data\" one, and the names and addresses the records point to as related indicators."},

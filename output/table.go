@@ -72,13 +72,16 @@ type column struct {
 const tableBlock = 1000
 
 const (
-	colGap       = 2
-	sourceW      = 10  // a source's name (longer ones are cut)
-	wideFrom     = 120 // date-times from this width
-	countFrom    = 72  // a COUNT column from this width
-	blockBelow   = 40  // one block a record below this width
-	minNameWidth = 16  // www.example.com
-	maxNameWidth = 40
+	colGap  = 2
+	sourceW = 10 // a source's name (longer ones are cut)
+	// sourcesOneLineFrom: with a SOURCE column, a record takes two lines
+	// below this width (on one, at 80 columns, names had 12 and ran over)
+	sourcesOneLineFrom = 100
+	wideFrom           = 120 // date-times from this width
+	countFrom          = 72  // a COUNT column from this width
+	blockBelow         = 40  // one block a record below this width
+	minNameWidth       = 16  // www.example.com
+	maxNameWidth       = 40
 	// fileWidth is the layout off a terminal (a file, a pipe): that of a
 	// terminal this wide, with long text wrapped rather than cut (Wide).
 	fileWidth = 120
@@ -191,7 +194,7 @@ func (t *Table) columns() []column {
 	const typeW = len("DNSKEY") // longer types run over, into the gap after them
 	countW := maxCountCell
 	dateW := len(dates)
-	stacked := t.o.Width < countFrom
+	stacked := t.o.Width < countFrom || t.o.Sources && t.o.Width < sourcesOneLineFrom
 	fixed := typeW + 2*colGap
 	if !stacked {
 		fixed += countW + 2*dateW + 3*colGap
