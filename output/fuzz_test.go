@@ -58,9 +58,9 @@ func FuzzFormats(f *testing.F) {
 		name := pdns.Indicator{Value: "fuzz.example", Kind: pdns.FQDN, Pivoting: true}
 		addr := pdns.Indicator{Value: "192.0.2.1", Kind: pdns.IPv4, Pivoting: true, Hop: 1, Via: "fuzz.example"}
 		for _, format := range append(Formats, "report") {
-			for _, width := range []int{60, 100} {
+			for _, width := range []int{60, 80, 100} {
 				var buf bytes.Buffer
-				sources := width == 100 // as in a run of several: each record says its source
+				sources := width != 60 // as in a run of several: each record says its source
 				w := New(format, &buf, Options{Width: width, Terminal: true, Now: fixedNow, Sources: sources})
 				if format == "report" {
 					w = NewReport(&buf, Options{Width: width, Sources: sources})
