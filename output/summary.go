@@ -26,7 +26,7 @@ import (
 //
 //	{"query":"www.threatq.com","seen":true,"records":2,"rdata":2,"types":["A","CNAME"],"time_first":1496995637,"time_last":1561457380}
 //
-// with "sources" ({"circl":{"records":2,"time_first":...,"time_last":...}})
+// with "sources" ({"circl":{"records":2,"rdata":2,"types":[...],"time_first":...,"time_last":...}})
 // in a run of several, and "error" for an answer that failed (there, or
 // at a source: "failed" in its entry). On a terminal, a table.
 type Summary struct {
@@ -51,6 +51,8 @@ type summaryCount struct {
 type sourceCount struct {
 	name        string
 	records     int
+	rdata       map[uint64]struct{}
+	types       []string
 	first, last int64
 }
 
@@ -68,7 +70,8 @@ func (s *Summary) Record(_ pdns.Indicator, r *pdns.Record) error {
 		h.WriteString(v)
 		h.WriteByte(0)
 	}
-	c.rdata[h.Sum64()] = struct{}{}
+	sum := h.Sum64()
+	c.rdata[sum] = struct{}{}
 	if !slices.Contains(c.types, r.RRType) {
 		c.types = append(c.types, r.RRType)
 	}
@@ -81,10 +84,14 @@ func (s *Summary) Record(_ pdns.Indicator, r *pdns.Record) error {
 		i := slices.IndexFunc(c.sources, func(sc *sourceCount) bool { return sc.name == name })
 		if i < 0 {
 			i = len(c.sources)
-			c.sources = append(c.sources, &sourceCount{name: name})
+			c.sources = append(c.sources, &sourceCount{name: name, rdata: map[uint64]struct{}{}})
 		}
 		sc := c.sources[i]
 		sc.records++
+		sc.rdata[sum] = struct{}{}
+		if !slices.Contains(sc.types, r.RRType) {
+			sc.types = append(sc.types, r.RRType)
+		}
 		sc.first, sc.last = earliest(sc.first, r.First()), max(sc.last, r.Last())
 	}
 	return nil
@@ -130,18 +137,7 @@ func (s *Summary) line(q pdns.Indicator, c *summaryCount) error {
 	}
 	b = append(b, `,"records":`...)
 	b = strconv.AppendInt(b, int64(c.records), 10)
-	b = append(b, `,"rdata":`...)
-	b = strconv.AppendInt(b, int64(len(c.rdata)), 10)
-	b = append(b, `,"types":[`...)
-	types := slices.Sorted(slices.Values(c.types))
-	for i, t := range types {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONText(b, t)
-	}
-	b = append(b, ']')
-	b = appendTimes(b, c.first, c.last)
+	b = appendCounts(b, len(c.rdata), c.types, c.first, c.last)
 	if s.o.Sources {
 		b = append(b, `,"sources":{`...)
 		n := 0
@@ -155,7 +151,7 @@ func (s *Summary) line(q pdns.Indicator, c *summaryCount) error {
 			entry(sc.name)
 			b = append(b, `:{"records":`...)
 			b = strconv.AppendInt(b, int64(sc.records), 10)
-			b = appendTimes(b, sc.first, sc.last)
+			b = appendCounts(b, len(sc.rdata), sc.types, sc.first, sc.last)
 			if slices.Contains(c.failed, sc.name) {
 				b = append(b, `,"failed":true`...)
 			}
@@ -164,7 +160,7 @@ func (s *Summary) line(q pdns.Indicator, c *summaryCount) error {
 		for _, name := range c.failed { // failed before any record
 			if !slices.ContainsFunc(c.sources, func(sc *sourceCount) bool { return sc.name == name }) {
 				entry(name)
-				b = append(b, `:{"records":0,"failed":true}`...)
+				b = append(b, `:{"records":0,"rdata":0,"types":[],"failed":true}`...)
 			}
 		}
 		b = append(b, '}')
@@ -176,6 +172,21 @@ func (s *Summary) line(q pdns.Indicator, c *summaryCount) error {
 	b = append(b, "}\n"...)
 	_, err := s.w.Write(safeJSON(nil, b))
 	return err
+}
+
+// appendCounts appends "rdata" (distinct values), "types", and the times.
+func appendCounts(b []byte, rdata int, types []string, first, last int64) []byte {
+	b = append(b, `,"rdata":`...)
+	b = strconv.AppendInt(b, int64(rdata), 10)
+	b = append(b, `,"types":[`...)
+	for i, t := range slices.Sorted(slices.Values(types)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONText(b, t)
+	}
+	b = append(b, ']')
+	return appendTimes(b, first, last)
 }
 
 // appendTimes appends "time_first" and "time_last", those known.
