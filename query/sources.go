@@ -3,11 +3,16 @@ package query
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	"github.com/circl-pdns/circl-pdns/query/cache"
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
@@ -23,7 +28,9 @@ type Named struct {
 // Sources asks each of its sources about an indicator, all at once, and
 // gives their records one source after another, in the order of List,
 // each saying its source's name (Record.Source): the first source's as
-// they come, the others' once those before them ended (held until then).
+// they come, the others' once those before them ended (held until then:
+// holdRecords of a source in memory, the rest in an unnamed temporary
+// file, so that memory stays bounded whatever the answers).
 //
 // A source that fails does not end the others' answers: the query gives
 // every record it got, then returns a *SourcesError naming the sources
@@ -94,12 +101,84 @@ type errNotAsked struct{ refusal error }
 func (e errNotAsked) Error() string { return "not asked: its credentials were refused" }
 func (e errNotAsked) Unwrap() error { return e.refusal }
 
+// holdRecords is how many records of a source not yet given are held in
+// memory; past it, they go to an unnamed temporary file, read back in
+// their turn (a variable for the tests).
+var holdRecords = 10_000
+
+// heldFiles counts the files records were held in, for the tests.
+var heldFiles atomic.Int64
+
 // slot is what one source has given of an answer so far.
 type slot struct {
 	recs     []pdns.Record
 	problems []error
 	done     bool
 	err      error
+	current  bool     // its records are being given: never held in the file
+	held     *os.File // the records held past holdRecords, as JSON lines, in order
+	heldErr  error    // the file could not be written: the source fails with it
+}
+
+// hold keeps r, under the lock: in memory, or once the slot holds too many
+// and its turn has not come, in its file.
+func (s *slot) hold(r pdns.Record) {
+	if s.current || s.held == nil && len(s.recs) < holdRecords {
+		s.recs = append(s.recs, r)
+		return
+	}
+	if s.heldErr != nil {
+		return
+	}
+	if s.held == nil {
+		f, err := cache.CreateUnnamed()
+		if err != nil {
+			s.heldErr = fmt.Errorf("holding its records: %w", err)
+			return
+		}
+		s.held = f
+		heldFiles.Add(1)
+		recs := s.recs
+		s.recs = nil
+		for i := range recs {
+			s.write(&recs[i])
+		}
+	}
+	s.write(&r)
+}
+
+func (s *slot) write(r *pdns.Record) {
+	if s.heldErr == nil {
+		if _, err := s.held.Write(append(r.AppendJSON(nil), '\n')); err != nil {
+			s.heldErr = fmt.Errorf("holding its records: %w", err)
+		}
+	}
+}
+
+// readHeld reads back what a slot held in its file, in order, then
+// closes it.
+func readHeld(f *os.File, maxRecordBytes int, give func([]pdns.Record) error) error {
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	rr := pdns.NewRecordReader(f, maxRecordBytes)
+	batch := make([]pdns.Record, 0, 256)
+	for {
+		r, err := rr.Next()
+		if err == io.EOF {
+			return give(batch)
+		}
+		if err != nil {
+			return err // our own JSON: a failing disk
+		}
+		if batch = append(batch, r); len(batch) == cap(batch) {
+			if err := give(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
 }
 
 func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
@@ -110,7 +189,15 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 		slots = make([]*slot, len(m.List))
 		wg    sync.WaitGroup
 	)
-	defer func() { cancel(); wg.Wait() }() // the others stop, once one ends the query
+	defer func() {
+		cancel() // the others stop, once one ends the query
+		wg.Wait()
+		for _, s := range slots { // files a query that ended early did not read
+			if s != nil && s.held != nil {
+				s.held.Close()
+			}
+		}
+	}()
 	for i, n := range m.List {
 		s := &slot{}
 		slots[i] = s
@@ -129,7 +216,7 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 				Record: func(r pdns.Record) error {
 					r.Source = n.Name
 					mu.Lock()
-					s.recs = append(s.recs, r)
+					s.hold(r)
 					mu.Unlock()
 					more.Signal()
 					return nil
@@ -147,13 +234,45 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 			}
 			mu.Lock()
 			s.done, s.err = true, err
+			if s.heldErr != nil && err == nil {
+				s.err = s.heldErr
+			}
 			mu.Unlock()
 			more.Broadcast()
 		}()
 	}
 	var failed []SourceFailure
 	merged := &merger{index: map[string]int{}}
+	give := func(recs []pdns.Record) error {
+		if m.Merge {
+			merged.add(recs, sink.Problem)
+			return nil
+		}
+		for _, r := range recs {
+			if err := sink.Record(r); err != nil {
+				return err // the engine has enough (--limit), or failed
+			}
+		}
+		return nil
+	}
 	for i, s := range slots {
+		mu.Lock()
+		s.current = true // from now on, its records stay in memory
+		held := s.held
+		s.held = nil
+		mu.Unlock()
+		if held != nil {
+			name := m.List[i].Name
+			err := readHeld(held, sink.MaxRecordBytes, func(recs []pdns.Record) error {
+				for j := range recs {
+					recs[j].Source = name
+				}
+				return give(recs)
+			})
+			if err != nil {
+				return err
+			}
+		}
 		for {
 			mu.Lock()
 			for len(s.recs) == 0 && len(s.problems) == 0 && !s.done {
@@ -165,14 +284,8 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 			for _, p := range problems {
 				sink.Problem(p)
 			}
-			if m.Merge {
-				merged.add(recs, sink.Problem)
-				recs = nil
-			}
-			for _, r := range recs {
-				if err := sink.Record(r); err != nil {
-					return err // the engine has enough (--limit), or failed
-				}
+			if err := give(recs); err != nil {
+				return err
 			}
 			if !done {
 				continue

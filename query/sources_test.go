@@ -3,7 +3,9 @@ package query_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/circl-pdns/circl-pdns/query"
@@ -29,7 +31,11 @@ func gives(release chan struct{}, err error, names ...string) sourceFunc {
 			}
 		}
 		for _, n := range names {
-			if err := sink.Record(pdns.Record{RRName: n, RRType: "A", RData: []string{"192.0.2.1"}}); err != nil {
+			r, err := pdns.DecodeRecord([]byte(`{"rrname":"` + n + `","rrtype":"A","rdata":"192.0.2.1","count":1}`))
+			if err != nil {
+				return err
+			}
+			if err := sink.Record(r); err != nil {
 				return err
 			}
 		}
@@ -97,5 +103,59 @@ func TestSourcesStop(t *testing.T) {
 	case <-stopped: // Query returned after the other source ended
 	default:
 		t.Error("Query returned while a source was still asking")
+	}
+}
+
+// The records of a source waiting for its turn are held in memory up to a
+// bound, then in a file: given back in their order, each record whole,
+// however many; merged too.
+func TestSourcesHold(t *testing.T) {
+	files := query.SetHoldRecords(t, 3)
+	var many []string
+	for i := range 10 {
+		many = append(many, fmt.Sprintf("n%d.example", i))
+	}
+	for _, merge := range []bool{false, true} {
+		slow, last := make(chan struct{}), make(chan struct{})
+		m := &query.Sources{Merge: merge, List: []query.Named{
+			{Name: "first", Source: gives(slow, nil, "a1", "n3.example")},
+			{Name: "second", Source: sourceFunc(func(ctx context.Context, ind pdns.Indicator, sink pdns.Sink) error {
+				defer close(last)
+				return gives(nil, nil, many...)(ctx, ind, sink)
+			})},
+		}}
+		go func() { <-last; close(slow) }() // the second gives all of its records before the first any
+		before := files()
+		var got []string
+		err := m.Query(context.Background(), pdns.Indicator{Value: "x.example"}, pdns.Sink{
+			Record: func(r pdns.Record) error {
+				got = append(got, fmt.Sprintf("%s%v:%s=%s/%d", r.Source, r.Sources, r.RRName, strings.Join(r.RData, ","), r.Count))
+				return nil
+			},
+			Problem: func(err error) { t.Error(err) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if merge { // n3.example from both: one record, counts summed
+			want = []string{"[first]:a1=192.0.2.1/1", "[first second]:n3.example=192.0.2.1/2"}
+			for _, n := range many {
+				if n != "n3.example" {
+					want = append(want, "[second]:"+n+"=192.0.2.1/1")
+				}
+			}
+		} else {
+			want = []string{"first[]:a1=192.0.2.1/1", "first[]:n3.example=192.0.2.1/1"}
+			for _, n := range many {
+				want = append(want, "second[]:"+n+"=192.0.2.1/1")
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("merge %v:\n got %q\nwant %q", merge, got, want)
+		}
+		if n := files() - before; n != 1 {
+			t.Errorf("merge %v: the records were held in %d files, want 1", merge, n)
+		}
 	}
 }

@@ -88,6 +88,20 @@ type AtomicFile struct {
 	*os.File
 }
 
+// CreateUnnamed is a new temporary file (0600, O_EXCL: never through a
+// link), already removed: nothing of it is left behind, whatever happens.
+func CreateUnnamed() (*os.File, error) {
+	f, err := os.CreateTemp("", "circl-pdns-*.held")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // CreateAtomic starts a file in dir.
 func CreateAtomic(dir string) (*AtomicFile, error) {
 	f, err := os.CreateTemp(dir, tempPattern) // 0600, O_EXCL
