@@ -147,7 +147,7 @@ func (c *command) sources(g *grammar) ([]query.Named, string, error) {
 		if len(c.batch.Selection.RRTypes) == 1 {
 			client.RRType = c.batch.Selection.RRTypes[0]
 		}
-		var src query.Named = query.Named{Name: name, Source: client}
+		src := query.Named{Name: name, Source: client}
 		if g.Cache || g.Offline || g.Refresh {
 			cache, err := newCache(&sg, client)
 			if err != nil {
