@@ -90,7 +90,7 @@ func (c *configFile) load(app *kong.Application) error {
 		return &configError{fmt.Errorf("%s: %s", c.path, jsonErrorAt(data, err))}
 	}
 	for _, secret := range []string{"password", "token", "store-password", "url", "store", "servers"} { // a URL may hold a password
-		if v, ok := values[secret].(string); ok && (secret != "url" && secret != "store" || strings.Contains(v, "@")) || secret == "servers" && values[secret] != nil {
+		if v, ok := values[secret].(string); ok && (secret != "url" && secret != "store" || strings.Contains(v, "@")) || secret == "servers" && serversHoldSecrets(values[secret]) {
 			warnIfShared(c.path, "config file", func(w string) { c.warnings = append(c.warnings, w) })
 			break
 		}
@@ -151,3 +151,19 @@ type configError struct{ err error }
 
 func (e *configError) Error() string { return "config file " + e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
+
+// serversHoldSecrets says whether the config file's "servers" hold a
+// password, a token, or a URL with credentials.
+func serversHoldSecrets(v any) bool {
+	servers, _ := v.(map[string]any)
+	for _, sv := range servers {
+		entry, _ := sv.(map[string]any)
+		for k, v := range entry {
+			s, _ := v.(string)
+			if k == "password" || k == "token" || k == "url" && strings.Contains(s, "@") {
+				return true
+			}
+		}
+	}
+	return false
+}
