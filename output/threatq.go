@@ -130,6 +130,15 @@ func (t *ThreatQ) Record(q pdns.Indicator, r *pdns.Record) error {
 			return err
 		}
 	}
+	names := r.Sources
+	if names == nil && r.Source != "" {
+		names = []string{r.Source}
+	}
+	for _, name := range names { // several sources: which had records
+		if err := t.attribute(o, "Passive DNS Source", name); err != nil {
+			return err
+		}
+	}
 	for _, target := range r.Targets() { // what the rdata points to, by type
 		if err := t.related(o, q, target); err != nil {
 			return err
