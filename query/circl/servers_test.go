@@ -11,7 +11,7 @@ import (
 	"github.com/circl-pdns/circl-pdns/query/pdns/pdnstest"
 )
 
-// Real servers answer in their own ways (../shared/reference/cof-servers.md);
+// Real servers answer in their own ways (testdata/reference/cof-servers.md);
 // every record of each is read, through pages where the server has them.
 func TestClientReadsRealServers(t *testing.T) {
 	t.Parallel()

@@ -11,7 +11,7 @@ import (
 )
 
 // Style is the way a server writes its answers. Real servers differ
-// (../shared/reference/cof-servers.md), and circl-pdns must read them all.
+// (testdata/reference/cof-servers.md), and circl-pdns must read them all.
 type Style struct {
 	ContentType      string // instead of application/x-ndjson
 	IgnorePagination bool   // answer everything at once, with no cursor
