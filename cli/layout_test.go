@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"query/circl":                      {"query/pdns"},
 	"query/circl/circltest":            {"query/circl", "query/pdns"},
 	"query/circl/circltest/fakeserver": {"query/circl/circltest"},
-	"query/store":                      {"query/pdns"},
+	"query/store":                      {"query/pdns", "query/cache"},
 	"query/pdns":                       {},
 	"query/pdns/pdnstest":              {"query/pdns"},
 }

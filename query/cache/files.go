@@ -90,8 +90,10 @@ type AtomicFile struct {
 
 // CreateUnnamed is a new temporary file (0600, O_EXCL: never through a
 // link), already removed: nothing of it is left behind, whatever happens.
+// What an import reads twice, and the records of a source waiting for its
+// turn, are kept in one.
 func CreateUnnamed() (*os.File, error) {
-	f, err := os.CreateTemp("", "circl-pdns-*.held")
+	f, err := os.CreateTemp("", "circl-pdns-*.tmp")
 	if err != nil {
 		return nil, err
 	}

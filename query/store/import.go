@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/circl-pdns/circl-pdns/query/cache"
 	"github.com/circl-pdns/circl-pdns/query/pdns"
 )
 
@@ -216,7 +217,7 @@ func (im *Import) read(ctx context.Context, in Input) (st InputStats, err error)
 		// read again from its start: the file, or what was read of
 		// standard input, kept in an unnamed temporary file.
 		if again == nil {
-			f, err := unnamedTemp()
+			f, err := cache.CreateUnnamed()
 			if err != nil {
 				return st, err
 			}
@@ -347,20 +348,6 @@ func (r *recorder) to(w io.Writer) error {
 }
 
 func (r *recorder) stop() { r.on, r.buf, r.w = false, nil, nil }
-
-// unnamedTemp is a new temporary file (0600), already removed: its
-// name is gone before anything is written to it.
-func unnamedTemp() (*os.File, error) {
-	f, err := os.CreateTemp("", "circl-pdns-import-*")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
 
 // sameText reads the rest of c, hashing it, and returns the earlier
 // import of the same whole text, if there is one.
