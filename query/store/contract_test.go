@@ -219,16 +219,8 @@ func asked(t *testing.T, texts []string) []string {
 			p.Parse([]byte(text), 1, &tally)
 			tally.Drain(func(r pdns.Record) error { recs = append(recs, r); return nil }, func(error) {})
 		}
-		for _, r := range recs {
-			for _, n := range r.Names() {
-				if !pdns.IsIndicator(n) {
-					continue
-				}
-				set[n] = true
-				for labels := strings.Split(n, "."); len(labels) > 1; labels = labels[1:] {
-					set["*."+strings.Join(labels[1:], ".")] = true
-				}
-			}
+		for i := range recs {
+			askable(&recs[i], set)
 		}
 	}
 	var qs []string

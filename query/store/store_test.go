@@ -125,6 +125,20 @@ func TestStoreMerge(t *testing.T) {
 	}
 }
 
+// askable adds to set what may be asked of r: its names and addresses,
+// and the wildcards of the domains above its names.
+func askable(r *pdns.Record, set map[string]bool) {
+	for _, n := range r.Names() {
+		if !pdns.IsIndicator(n) {
+			continue
+		}
+		set[n] = true
+		for labels := strings.Split(n, "."); len(labels) > 1; labels = labels[1:] {
+			set["*."+strings.Join(labels[1:], ".")] = true
+		}
+	}
+}
+
 // testdata is a file of the project's testdata.
 func testdata(t *testing.T, name string) string {
 	t.Helper()
@@ -178,15 +192,7 @@ func TestStoreParity(t *testing.T) {
 					}
 					break
 				}
-				for _, n := range r.Names() {
-					if !pdns.IsIndicator(n) {
-						continue
-					}
-					asked[n] = true
-					for labels := strings.Split(n, "."); len(labels) > 1; labels = labels[1:] {
-						asked["*."+strings.Join(labels[1:], ".")] = true
-					}
-				}
+				askable(&r, asked)
 			}
 			if len(asked) < 2 {
 				t.Fatalf("only %d indicators in the dump", len(asked))
