@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -127,92 +126,21 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 	if g.Merge && !multiSource(g) {
 		return nil, usageError{errors.New("--merge: with several sources (--server, --store, --source)")}
 	}
-	if multiSource(g) || len(g.Server) == 1 {
-		if len(g.Server) == 0 && (g.Cache || g.Offline || g.Refresh) {
-			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --store or --source, which need no network")}
-		}
-		list, key, err := c.sources(g)
-		if err != nil {
-			return nil, err
-		}
-		c.batch.Source = list[0].Source
-		if len(list) > 1 {
-			c.batch.Source = &query.Sources{List: list, Merge: g.Merge}
-		}
-		return c, c.watch(g, key)
-	}
-	if g.Store != "" || g.Source != "" { // local: no network
-		switch {
-		case g.Store != "" && g.Source != "":
-			return nil, usageError{errors.New("--store and --source: one local source at a time")}
-		case g.Cache || g.Offline || g.Refresh:
-			return nil, usageError{errors.New("--cache, --offline and --refresh do not go with --store or --source, which need no network")}
-		}
-		if g.Source != "" {
-			c.batch.Source = &store.Dump{Path: g.Source}
-			abs, _ := filepath.Abs(g.Source)
-			return c, c.watch(g, "file:"+abs)
-		}
-		opts, err := storeOptions(g, false, c.warn)
-		if err != nil {
-			return nil, err
-		}
-		st, err := store.Open(g.Store, opts)
-		if err != nil {
-			if store.IsRemote(g.Store) && !errors.Is(err, store.ErrNoStore) {
-				return nil, connError{fmt.Errorf("--store %w", err)} // the servers did not answer: not a usage error
-			}
-			return nil, usageError{fmt.Errorf("--store %w", err)}
-		}
-		c.batch.Source, c.closer = st, st
-		name, _ := filepath.Abs(g.Store)
-		if st.Remote() {
-			name = st.Path
-			if !g.concurrencyGiven {
-				// a ClickHouse store asks many names at once (its
-				// batcher): let many workers ask (10,000 names: 3.4 s
-				// with 256, 1.7 s with 1,024, 1.0 s with 4,096 and 93
-				// MB; docs/performance.md)
-				c.batch.Concurrency = 4096
-			}
-		}
-		return c, c.watch(g, "store:"+name)
-	}
-	client, err := newClient(g, c.warn)
+	list, key, err := c.sources(g)
 	if err != nil {
 		return nil, err
 	}
-	if g.Verbose {
-		client.Log = slog.New(logHandler{w: c.report})
+	c.batch.Source = list[0].Source
+	switch st, ok := list[0].Source.(*store.Store); {
+	case len(list) > 1:
+		c.batch.Source = &query.Sources{List: list, Merge: g.Merge}
+	case ok && st.Remote() && !g.concurrencyGiven:
+		// a ClickHouse store asks many names at once (its batcher): let
+		// many workers ask (10,000 names: 3.4 s with 256, 1.7 s with
+		// 1,024, 1.0 s with 4,096 and 93 MB; docs/performance.md)
+		c.batch.Concurrency = 4096
 	}
-	if len(sel.RRTypes) == 1 {
-		client.RRType = sel.RRTypes[0] // the server sends less; the filter stays, for servers that ignore it
-	}
-	c.batch.Source = client
-	if g.Cache || g.Offline || g.Refresh {
-		cache, err := newCache(g, client)
-		if err != nil {
-			return nil, err
-		}
-		if err := cache.Check(); err != nil {
-			return nil, usageError{err}
-		}
-		if g.Verbose {
-			cache.Log = client.Log
-		}
-		c.report.cacheHits = cache.Hits
-		c.batch.Source = cache
-		if g.Offline {
-			return c, nil // no network: no TLS to warn about
-		}
-	}
-	if err := c.watch(g, client.Endpoint.String()); err != nil {
-		return nil, err
-	}
-	if !g.VerifySSL && client.Endpoint.Scheme == "https" {
-		c.warn("the server's TLS certificate is not verified (--no-verify-ssl)")
-	}
-	return c, nil
+	return c, c.watch(g, key)
 }
 
 // reportFile is the --report writer and its file, closed with it.
