@@ -127,7 +127,7 @@ func (r *reporter) problem(err error) {
 	fmt.Fprintf(r, "circl-pdns: %v%s\n", err, hint)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var se *query.SourcesError
+	var se *pdns.SourcesError
 	if errors.As(err, &se) {
 		if r.failedSources == nil {
 			r.failedSources = map[string]int{}

@@ -98,14 +98,7 @@ func (h *handler) Done(ind pdns.Indicator, err error) error {
 	if err != nil && !cut {
 		h.Problem(err)
 		if fw, ok := h.out.(output.FailWriter); ok {
-			var sources []string
-			var se *query.SourcesError
-			if errors.As(err, &se) {
-				for _, f := range se.Failed {
-					sources = append(sources, f.Source)
-				}
-			}
-			fw.Failed(ind, sources, err)
+			fw.Failed(ind, err)
 		}
 	}
 	// Under --new an answer that printed nothing is not ended, so that no

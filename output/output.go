@@ -168,9 +168,9 @@ func EndWrites(format string) bool {
 }
 
 // FailWriter is a Writer that says an answer failed (Summary): told
-// before End, with the sources that failed in a run of several.
+// before End.
 type FailWriter interface {
-	Failed(q pdns.Indicator, sources []string, err error)
+	Failed(q pdns.Indicator, err error)
 }
 
 // Tee writes to a primary writer and to others beside it (the --report).

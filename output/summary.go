@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -97,11 +98,16 @@ func (s *Summary) Record(_ pdns.Indicator, r *pdns.Record) error {
 	return nil
 }
 
-// Failed notes that the answer to q failed (at the sources named, in a
-// run of several): the line says so.
-func (s *Summary) Failed(_ pdns.Indicator, sources []string, err error) {
+// Failed notes that the answer to q failed (in a run of several, at the
+// sources a pdns.SourcesError names): the line says so.
+func (s *Summary) Failed(_ pdns.Indicator, err error) {
 	s.cur.err = err.Error()
-	s.cur.failed = sources
+	var se *pdns.SourcesError
+	if errors.As(err, &se) {
+		for _, f := range se.Failed {
+			s.cur.failed = append(s.cur.failed, f.Source)
+		}
+	}
 }
 
 func (s *Summary) End(q pdns.Indicator) error {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,8 +32,8 @@ type Named struct {
 // file, so that memory stays bounded whatever the answers).
 //
 // A source that fails does not end the others' answers: the query gives
-// every record it got, then returns a *SourcesError naming the sources
-// that failed. A source whose credentials were refused is not asked again
+// every record it got, then returns a *pdns.SourcesError naming the sources
+// that failed (pdns.SourcesError). A source whose credentials were refused is not asked again
 // in the run: every later indicator says so, as failed there.
 type Sources struct {
 	List []Named
@@ -47,51 +46,6 @@ type Sources struct {
 
 	mu      sync.Mutex
 	refused map[string]error // by source: the refusal
-}
-
-// SourcesError is an indicator's answer that some sources could not give;
-// the others' records were given.
-type SourcesError struct {
-	Indicator string
-	Failed    []SourceFailure // in the order of the sources
-}
-
-// SourceFailure is why one source failed an indicator.
-type SourceFailure struct {
-	Source string
-	Err    error
-}
-
-func (e *SourcesError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Indicator + ": ")
-	for i, f := range e.Failed {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(f.Source + ": " + strings.TrimPrefix(f.Err.Error(), e.Indicator+": "))
-	}
-	return b.String()
-}
-
-// Unwrap is every source's error.
-func (e *SourcesError) Unwrap() []error {
-	errs := make([]error, len(e.Failed))
-	for i, f := range e.Failed {
-		errs[i] = f.Err
-	}
-	return errs
-}
-
-// Failure is the kind of the first source's failure, with the status of a
-// partial answer (1): not even refused credentials stop a run that other
-// sources answer.
-func (e *SourcesError) Failure() pdns.Failure {
-	f := pdns.FailureOf(e.Failed[0].Err)
-	if f.Status == pdns.ExitOK || f.Status == pdns.ExitFailed {
-		return f
-	}
-	return pdns.Failure{Kind: f.Kind, Status: pdns.ExitFailed}
 }
 
 // errNotAsked is the answer of a source whose credentials were refused
@@ -241,7 +195,7 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 			more.Broadcast()
 		}()
 	}
-	var failed []SourceFailure
+	var failed []pdns.SourceFailure
 	merged := &merger{index: map[string]int{}}
 	give := func(recs []pdns.Record) error {
 		if m.Merge {
@@ -294,7 +248,7 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 					return err // the run was interrupted
 				}
-				failed = append(failed, SourceFailure{Source: m.List[i].Name, Err: err})
+				failed = append(failed, pdns.SourceFailure{Source: m.List[i].Name, Err: err})
 			}
 			break
 		}
@@ -305,7 +259,7 @@ func (m *Sources) Query(ctx context.Context, ind pdns.Indicator, sink pdns.Sink)
 		}
 	}
 	if failed != nil {
-		return &SourcesError{Indicator: ind.Value, Failed: failed}
+		return &pdns.SourcesError{Indicator: ind.Value, Failed: failed}
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestSourcesOrderAndFailure(t *testing.T) {
 	if want := []string{"first:a1", "first:a2", "broken:b1", "third:c1"}; !slices.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
 	}
-	var se *query.SourcesError
+	var se *pdns.SourcesError
 	if !errors.As(err, &se) || len(se.Failed) != 1 || se.Failed[0].Source != "broken" || !errors.Is(err, down) {
 		t.Fatalf("error %v, want the broken source's", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The exit statuses of a run, and the kinds of failure that lead to them:
@@ -127,4 +128,49 @@ func Quote(s string, max int) string {
 		s, cut = s[:max], "…"
 	}
 	return strconv.Quote(s) + cut // invalid UTF-8 comes out as \x escapes
+}
+
+// SourcesError is an indicator's answer that some sources could not give;
+// the others' records were given.
+type SourcesError struct {
+	Indicator string
+	Failed    []SourceFailure // in the order of the sources
+}
+
+// SourceFailure is why one source failed an indicator.
+type SourceFailure struct {
+	Source string
+	Err    error
+}
+
+func (e *SourcesError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Indicator + ": ")
+	for i, f := range e.Failed {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Source + ": " + strings.TrimPrefix(f.Err.Error(), e.Indicator+": "))
+	}
+	return b.String()
+}
+
+// Unwrap is every source's error.
+func (e *SourcesError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errs
+}
+
+// Failure is the kind of the first source's failure, with the status of a
+// partial answer (1): not even refused credentials stop a run that other
+// sources answer.
+func (e *SourcesError) Failure() Failure {
+	f := FailureOf(e.Failed[0].Err)
+	if f.Status == ExitOK || f.Status == ExitFailed {
+		return f
+	}
+	return Failure{Kind: f.Kind, Status: ExitFailed}
 }
