@@ -32,9 +32,9 @@ type Named struct {
 // file, so that memory stays bounded whatever the answers).
 //
 // A source that fails does not end the others' answers: the query gives
-// every record it got, then returns a *pdns.SourcesError naming the sources
-// that failed (pdns.SourcesError). A source whose credentials were refused is not asked again
-// in the run: every later indicator says so, as failed there.
+// every record it got, then returns a *pdns.SourcesError naming the
+// sources that failed. A source whose credentials were refused is not
+// asked again in the run: every later indicator says so, as failed there.
 type Sources struct {
 	List []Named
 	// Merge makes the same record (rrname, rrtype, rdata) from several
