@@ -115,7 +115,7 @@ func checkFormat(t *testing.T, format string, width int, validate func(string, a
 		if _, err := csv.NewReader(bytes.NewReader(out)).ReadAll(); err != nil {
 			t.Fatalf("csv: %v", err)
 		}
-	case "table", "timeline":
+	case "table", "timeline", "summary": // on a terminal, a summary is a table
 		checkWidth(t, format, string(out), width)
 	case "misp":
 		checkMISP(t, out)
