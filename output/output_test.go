@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -549,6 +550,43 @@ func TestTableColumnsFromTheWidth(t *testing.T) {
 				t.Errorf("width %d: TYPE at column %d, then at %d:\n%s", width, typeAt, at, buf.String())
 			}
 			typeAt = at
+		}
+	}
+}
+
+// The summary's table, on a terminal: every line within the width, the
+// dates and sources whole (two lines an answer below 100 columns), a long
+// name on a line of its own, a failed answer not said unseen.
+func TestSummaryTable(t *testing.T) {
+	t.Parallel()
+	rec, err := pdns.DecodeRecord([]byte(`{"rrname":"www.threatq.com","rrtype":"A","rdata":"104.196.175.197","time_first":1496995637,"time_last":1499951111,"count":6}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Source = "circl"
+	long := pdns.Indicator{Value: "a-very-long-name-that-takes-its-own-line.example.com", Kind: pdns.FQDN}
+	for _, width := range []int{60, 80, 120} {
+		var buf bytes.Buffer
+		w := NewSummary(&buf, Options{Width: width, Terminal: true, Sources: true})
+		q := pdns.Indicator{Value: "www.threatq.com", Kind: pdns.FQDN}
+		w.Record(q, &rec)
+		w.End(q)
+		w.Failed(long, &pdns.SourcesError{Indicator: long.Value, Failed: []pdns.SourceFailure{{Source: "d4", Err: errors.New("down")}}})
+		w.End(long)
+		w.Close()
+		out := buf.String()
+		checkWidth(t, fmt.Sprint("summary at ", width), out, width)
+		for _, want := range []string{"2017-06-09", "2017-07-13", "circl:1", "d4:failed", "\n" + long.Value + "\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("at %d columns, no %q in\n%s", width, want, out)
+			}
+		}
+		if lines := strings.Count(out, "\n"); width < 100 && lines != 7 || width >= 100 && lines != 4 {
+			t.Errorf("at %d columns, %d lines:\n%s", width, lines, out)
+		}
+		_, after, _ := strings.Cut(out, long.Value+"\n")
+		if f := strings.Fields(after); len(f) == 0 || f[0] != "?" {
+			t.Errorf("at %d columns, the failed answer is not said unknown:\n%s", width, out)
 		}
 	}
 }
