@@ -590,3 +590,29 @@ func TestSummaryTable(t *testing.T) {
 		}
 	}
 }
+
+// With several sources the table has a SOURCE column: on the record's line
+// from 100 columns, on its second line below (at 80, one line left names
+// 12 columns).
+func TestTableSources(t *testing.T) {
+	t.Parallel()
+	rec, err := pdns.DecodeRecord([]byte(`{"rrname":"www.threatq.com","rrtype":"A","rdata":"104.196.175.197","time_first":1496995637,"time_last":1499951111,"count":6}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Source = "d4"
+	q := pdns.Indicator{Value: "www.threatq.com", Kind: pdns.FQDN}
+	for width, want := range map[int]string{
+		80:  "\nwww.threatq.com               A       104.196.175.197\n  2017-06-09 .. 2017-07-13        6  d4\n",
+		120: "\nwww.threatq.com     A       104.196.175.197                      6  2017-06-09 08:07:17  2017-07-13 13:05:11  d4\n",
+	} {
+		var buf bytes.Buffer
+		w := NewTable(&buf, Options{Width: width, Terminal: true, Sources: true})
+		w.Record(q, &rec)
+		w.End(q)
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("at %d columns:\n%s\nwant a row\n%s", width, buf.String(), want)
+		}
+		checkWidth(t, "table", buf.String(), width)
+	}
+}
