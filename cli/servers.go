@@ -79,19 +79,6 @@ func parseServers(path string, v any) (map[string]serverConfig, error) {
 	return out, nil
 }
 
-// multiSource says whether the run asks several sources: more than one
-// --server, or servers with --store or --source, or both of those.
-func multiSource(g *grammar) bool {
-	n := len(g.Server)
-	if g.Store != "" {
-		n++
-	}
-	if g.Source != "" {
-		n++
-	}
-	return n > 1
-}
-
 // sources wires the sources of a run: each --server in its order (circl,
 // the configured service; NAME, a server of the config file; NAME=URL),
 // then the store and the dump; with none of them, the configured service

@@ -88,6 +88,23 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 		report:  newReporter(stderr, wantProgress(g, stderr), total, width(stderr)),
 		summary: stderrTTY || g.Verbose,
 	}
+	list, key, err := c.sources(g)
+	if err != nil {
+		return nil, err
+	}
+	if g.Merge && len(list) < 2 {
+		return nil, usageError{errors.New("--merge: with several sources (--server, --store, --source)")}
+	}
+	c.batch.Source = list[0].Source
+	switch st, ok := list[0].Source.(*store.Store); {
+	case len(list) > 1:
+		c.batch.Source = &query.Sources{List: list, Merge: g.Merge}
+	case ok && st.Remote() && !g.concurrencyGiven:
+		// a ClickHouse store asks many names at once (its batcher): let
+		// many workers ask (10,000 names: 3.4 s with 256, 1.7 s with
+		// 1,024, 1.0 s with 4,096 and 93 MB; docs/performance.md)
+		c.batch.Concurrency = 4096
+	}
 	tty := isTerminal(stdout)
 	if c.format == "auto" {
 		c.format = "jsonl"
@@ -107,7 +124,7 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 		CRLF:     g.CRLF,
 		Color:    g.Color == "always" || g.Color == "auto" && tty && os.Getenv("NO_COLOR") == "",
 		Terminal: tty,
-		Sources:  multiSource(g),
+		Sources:  len(list) > 1,
 	}
 	c.out = output.New(c.format, stdout, opts)
 	if !output.TakesValues(c.out) && sel.Program != nil {
@@ -122,23 +139,6 @@ func newCommand(g *grammar, stdin io.Reader, stdout, stderr io.Writer) (*command
 			return nil, usageError{fmt.Errorf("--report: %w", err)}
 		}
 		c.out = output.Tee(c.out, rf)
-	}
-	if g.Merge && !multiSource(g) {
-		return nil, usageError{errors.New("--merge: with several sources (--server, --store, --source)")}
-	}
-	list, key, err := c.sources(g)
-	if err != nil {
-		return nil, err
-	}
-	c.batch.Source = list[0].Source
-	switch st, ok := list[0].Source.(*store.Store); {
-	case len(list) > 1:
-		c.batch.Source = &query.Sources{List: list, Merge: g.Merge}
-	case ok && st.Remote() && !g.concurrencyGiven:
-		// a ClickHouse store asks many names at once (its batcher): let
-		// many workers ask (10,000 names: 3.4 s with 256, 1.7 s with
-		// 1,024, 1.0 s with 4,096 and 93 MB; docs/performance.md)
-		c.batch.Concurrency = 4096
 	}
 	return c, c.watch(g, key)
 }
